@@ -1,0 +1,192 @@
+"""The tool caller: one utterance in, one validated call (or none) out.
+
+Per request the KV cache is rewound to the end of the tool prompt, and one batch
+evaluates the user's words, the opening of the model's turn and, speculatively, the
+opening of a call (``<start_function_call>call:``) with logits at two places: where the
+model decides whether to call at all, and where it names the tool. If it does not call,
+the speculative tokens are simply dropped with the next rewind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from appliance.caller import prompt
+from appliance.caller.decoder import LiveDriver, ReplayDriver, Vocab
+from appliance.caller.engine import Engine
+from appliance.caller.grammar import CALL_PREFIX, walk_call
+from appliance.caller.syntax import parse_calls
+from appliance.errors import ApplianceError, CallError, ModelError
+from appliance.messages import Decision, ToolCall
+from appliance.tools import Tool, Toolbox
+
+if TYPE_CHECKING:
+    from appliance.config import Config
+
+log = logging.getLogger(__name__)
+
+MAX_UTTERANCE_CHARS = 1000
+
+
+def clean_utterance(text: str) -> str:
+    """Collapse whitespace and drop control characters; the model sees plain words."""
+    text = "".join(" " if unicodedata.category(c).startswith("C") else c for c in text)
+    return " ".join(text.split())
+
+
+class ToolCaller:
+    """FunctionGemma-format tool calling over a cached tool prompt."""
+
+    def __init__(self, toolbox: Toolbox, engine: Engine, *, few_shot: bool = True,
+                 cache_dir: Path | None = None):
+        self.toolbox = toolbox
+        self.engine = engine
+        self.tools: Sequence[Tool] = tuple(toolbox)
+        self.few_shot = few_shot
+        self._lock = threading.Lock()
+        self._prompt_text = prompt.tool_prompt(self.tools, few_shot=few_shot) + (
+            f"{prompt.START_TURN}user\n"
+        )
+        self._prefix = engine.tokenize(self._prompt_text)
+        self._suffix = engine.tokenize(f"{prompt.END_TURN}\n{prompt.START_TURN}model\n")
+        self._call_prefix = engine.tokenize(CALL_PREFIX)
+        t0 = time.perf_counter()
+        cache_file = self._cache_file(cache_dir) if cache_dir else None
+        loaded = engine.set_prefix(self._prefix, cache_file=cache_file)
+        log.info("tool prompt: %d tokens for %d tools, %s in %.0f ms",
+                 len(self._prefix), len(self.tools), "loaded from cache" if loaded else "evaluated",
+                 (time.perf_counter() - t0) * 1000)
+        self.vocab = Vocab(engine)
+
+    @classmethod
+    def from_config(cls, config: Config, *, model_path: Path | None = None,
+                    threads: int | None = None) -> ToolCaller:
+        """Load the configured (or given) model and adapter and cache the tool prompt."""
+        from appliance.modelstore import cache_dir, resolve_model
+
+        settings = config.model
+        path = resolve_model(model_path or settings.path)
+        adapter = settings.adapter if model_path is None or settings.adapter else None
+        if adapter is not None and settings.adapter_tools not in (None,
+                                                                  config.tools.fingerprint()):
+            log.warning(
+                "adapter %s was trained for other tool declarations (fingerprint %s, now %s): "
+                "it is stale; retrain it with `appliance finetune`",
+                adapter, settings.adapter_tools, config.tools.fingerprint(),
+            )
+        engine = Engine(path, adapter=adapter, threads=threads or settings.threads,
+                        context=settings.context, batch=settings.batch)
+        # Worked examples help the bare model; an adapter was trained without them.
+        return cls(config.tools, engine, few_shot=settings.few_shot and adapter is None,
+                   cache_dir=cache_dir())
+
+    def _cache_file(self, directory: Path) -> Path:
+        """The prompt's KV snapshot is only valid for this model, adapter and prompt."""
+        h = hashlib.sha256()
+        for p in (self.engine.model_path, self.engine.adapter_path):
+            if p is not None:
+                st = p.stat()
+                h.update(f"{p.resolve()}:{st.st_size}:{st.st_mtime_ns};".encode())
+        h.update(f"{self.engine.context}:{self.engine.batch};".encode())
+        h.update(",".join(map(str, self._prefix)).encode())
+        return directory / "prompt-cache" / f"{h.hexdigest()[:32]}.kv"
+
+    # -- tokens (for training data and tests) --------------------------------------
+
+    def prompt_tokens(self) -> list[int]:
+        """The cached tool prompt, ending with the opening of the user's turn."""
+        return list(self._prefix)
+
+    def request_tokens(self, text: str) -> list[int]:
+        """What one request evaluates before the answer: the words and the model turn's opening."""
+        return self.engine.tokenize(clean_utterance(text), special=False) + self._suffix
+
+    def answer_tokens(self, call: ToolCall | None) -> list[int]:
+        """Exactly the tokens the decoder emits for ``call`` (or the no-call reply)."""
+        if call is None:
+            return self.engine.tokenize(prompt.NO_CALL_REPLY + prompt.END_TURN)
+        self.toolbox.validate(call)
+        body = prompt.render_call(call)[len(CALL_PREFIX):]
+        driver = ReplayDriver(self.engine, self.vocab, body)
+        walk_call(driver, self._tools_for(call.name))
+        return self._call_prefix + driver.all_tokens()
+
+    def _tools_for(self, name: str) -> Sequence[Tool]:
+        return self.tools
+
+    # -- deciding -------------------------------------------------------------------
+
+    def direct(self, call: ToolCall) -> Decision:
+        """Validate a call that did not come from the model."""
+        t0 = time.perf_counter()
+        try:
+            valid = self.toolbox.validate(call)
+        except CallError as exc:
+            return Decision(text="", error=str(exc), ms=(time.perf_counter() - t0) * 1000)
+        return Decision(text="", call=valid, ms=(time.perf_counter() - t0) * 1000)
+
+    def decide(self, text: str) -> Decision:
+        """Choose one call for ``text``; every failure comes back as ``Decision.error``."""
+        t0 = time.perf_counter()
+        words = clean_utterance(text)
+        if not words:
+            return Decision(text=text, error="empty utterance")
+        if len(words) > MAX_UTTERANCE_CHARS:
+            return Decision(text=words[:80] + "...",
+                            error=f"utterance too long ({len(words)} characters, at most "
+                                  f"{MAX_UTTERANCE_CHARS})")
+        with self._lock:
+            try:
+                decision = self._decide(words)
+            except ApplianceError as exc:
+                decision = Decision(text=words, error=str(exc))
+            except Exception as exc:  # the caller must survive anything the model does
+                log.exception("tool caller failed on %r", words)
+                decision = Decision(text=words, error=f"internal error: {exc}")
+        ms = (time.perf_counter() - t0) * 1000
+        log.debug("decided %r in %.0f ms: %d tokens evaluated in %d evals",
+                  words, ms, decision.tokens_evaluated, decision.evals)
+        return Decision(text=decision.text, call=decision.call, error=decision.error, ms=ms,
+                        raw=decision.raw, tokens_evaluated=decision.tokens_evaluated,
+                        evals=decision.evals)
+
+    def _decide(self, words: str) -> Decision:
+        engine = self.engine
+        engine.rewind()
+        request = self.request_tokens(words)
+        if engine.n_past + len(request) + len(self._call_prefix) + 64 > engine.context:
+            raise ModelError("utterance does not fit in the model's context")
+        at_turn, at_call = engine.eval(
+            request + self._call_prefix,
+            outputs=(len(request) - 1, -1),
+        )
+        stats = engine.stats
+        if int(at_turn.argmax()) != self._call_prefix[0]:
+            return Decision(text=words, raw="", tokens_evaluated=stats.tokens, evals=stats.evals)
+        driver = LiveDriver(engine, self.vocab, at_call)
+        walk_call(driver, self.tools)
+        raw = CALL_PREFIX + driver.text()
+        stats = engine.stats
+        try:
+            calls = parse_calls(raw)
+            call = self.toolbox.validate(_strip_strings(calls[0]))
+        except CallError as exc:
+            return Decision(text=words, raw=raw, error=str(exc), tokens_evaluated=stats.tokens,
+                            evals=stats.evals)
+        return Decision(text=words, call=call, raw=raw, tokens_evaluated=stats.tokens,
+                        evals=stats.evals)
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def _strip_strings(call: ToolCall) -> ToolCall:
+    args = {k: v.strip() if isinstance(v, str) else v for k, v in call.arguments.items()}
+    return ToolCall(call.name, args)

@@ -1,0 +1,252 @@
+"""Constrained decoding that only looks at the tokens the grammar allows.
+
+The walker in :mod:`.grammar` asks for choices among literal alternatives and for free
+values. This driver answers them with as few llama.cpp evals as possible:
+
+- Text that is decided but not yet needed stays *text* (``pending``). When a choice
+  comes, each alternative is tokenized together with it, so forced text is tokenized
+  the way the model would naturally write it, and the alternatives form a token trie.
+- A run of tokens shared by all alternatives is forced: never sampled, never scored.
+- Only where the trie branches are the logits needed; everything committed so far is
+  evaluated in one batch, and the best of the branch tokens is taken (greedy), from a
+  handful of candidates instead of 262,144.
+- Free strings and numbers are scored over precomputed token classes (string-safe
+  tokens, digits) plus the token that would close the value.
+- What remains once the last decision is made is never evaluated at all.
+
+:class:`ReplayDriver` walks the same code with a known call instead of logits and
+returns exactly the tokens the decoder would emit for it (training data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from appliance.caller.engine import Engine, Logits
+from appliance.errors import CallSyntaxError
+from appliance.tools import ESCAPE
+
+MAX_STRING_TOKENS = 24
+MAX_NUMBER_CHARS = 12
+
+
+class Vocab:
+    """Token classes the decoder needs, computed once per model."""
+
+    def __init__(self, engine: Engine):
+        pieces = engine.pieces()
+        self.pieces = pieces
+        self.escape = engine.tokenize(ESCAPE)
+        self.escape_first = self.escape[0]
+        ok = np.zeros(engine.n_vocab, dtype=bool)
+        digits: list[int] = []
+        for tok, piece in enumerate(pieces):
+            if not piece or "<" in piece or "\n" in piece or "\r" in piece:
+                continue
+            if piece.isdigit() and piece.isascii():
+                digits.append(tok)
+            ok[tok] = True
+        for tok in range(engine.n_vocab):
+            if ok[tok] and engine.is_control(tok):
+                ok[tok] = False
+        ok[self.escape_first] = False
+        self.string_tokens: npt.NDArray[np.int64] = np.flatnonzero(ok)
+        self.digits = np.array(digits, dtype=np.int64)
+        self.minus = self._single(engine, "-")
+        self.dot = self._single(engine, ".")
+        self.closers = np.array(
+            [t for t in (self._single(engine, c) for c in ",}]") if t is not None],
+            dtype=np.int64,
+        )
+
+    @staticmethod
+    def _single(engine: Engine, text: str) -> int | None:
+        toks = engine.tokenize(text)
+        return toks[0] if len(toks) == 1 else None
+
+
+@dataclass
+class _Trie:
+    seqs: list[list[int]]
+
+
+class LiveDriver:
+    """Answers the grammar walker's questions with the model's logits (greedy)."""
+
+    def __init__(self, engine: Engine, vocab: Vocab, logits: Logits | None):
+        self.engine = engine
+        self.vocab = vocab
+        self.logits = logits  # valid iff nothing was committed since it was computed
+        self.to_eval: list[int] = []
+        self.pending = ""
+        self.tokens: list[int] = []  # every committed token, in order
+        self.decisions = 0
+
+    # -- bookkeeping --------------------------------------------------------------
+
+    def _commit(self, tokens: Sequence[int]) -> None:
+        if tokens:
+            self.to_eval.extend(tokens)
+            self.tokens.extend(tokens)
+            self.logits = None
+
+    def _commit_pending(self) -> None:
+        if self.pending:
+            self._commit(self.engine.tokenize(self.pending))
+            self.pending = ""
+
+    def _now(self) -> Logits:
+        """Logits at the current position, evaluating committed tokens in one batch."""
+        if self.to_eval:
+            self.logits = self.engine.eval(self.to_eval)[0]
+            self.to_eval = []
+        if self.logits is None:  # pragma: no cover - the walker never asks twice
+            raise RuntimeError("no logits at this position")
+        return self.logits
+
+    # -- decisions (overridden by the replay driver) ----------------------------
+
+    def _pick_branch(self, options: dict[int, list[int]], alternatives: Sequence[str]) -> int:
+        logits = self._now()
+        return max(options, key=lambda tok: float(logits[tok]))
+
+    # -- the Driver protocol ------------------------------------------------------
+
+    def choose(self, alternatives: Sequence[str]) -> int:
+        seqs = [self.engine.tokenize(self.pending + alt) for alt in alternatives]
+        self.pending = ""
+        live = list(range(len(alternatives)))
+        depth = 0
+        path: list[int] = []  # forced tokens since the last decision, not yet committed
+        while True:
+            ended = [i for i in live if len(seqs[i]) == depth]
+            if ended:
+                chosen = ended[0]
+                break
+            branches: dict[int, list[int]] = {}
+            for i in live:
+                branches.setdefault(seqs[i][depth], []).append(i)
+            if len(branches) == 1:
+                path.append(seqs[live[0]][depth])
+            else:
+                self._commit(path)
+                path = []
+                token = self._pick_branch(branches, alternatives)
+                self.decisions += 1
+                self._commit([token])
+                live = branches[token]
+            depth += 1
+        # Whatever follows the last decision stays text, to be tokenized with what comes next.
+        self.pending = "".join(self.vocab.pieces[t] for t in path)
+        return chosen
+
+    def force(self, text: str) -> None:
+        self.pending += text
+
+    def free_string(self, *, required: bool) -> str:
+        self._commit_pending()
+        out: list[int] = []
+        for _ in range(MAX_STRING_TOKENS):
+            logits = self._now()
+            cand = self.vocab.string_tokens
+            best = int(cand[int(np.argmax(logits[cand]))])
+            self.decisions += 1
+            may_close = out or not required
+            if may_close and logits[self.vocab.escape_first] >= logits[best]:
+                break
+            self._commit([best])
+            out.append(best)
+        return "".join(self.vocab.pieces[t] for t in out)
+
+    def number(self, *, integer: bool, negative: bool) -> str:
+        self._commit_pending()
+        v = self.vocab
+        text = ""
+        while len(text) < MAX_NUMBER_CHARS:
+            logits = self._now()
+            has_digit = any(c.isdigit() for c in text)
+            cands = list(v.digits)
+            if not text and negative and v.minus is not None:
+                cands.append(v.minus)
+            if has_digit and not integer and "." not in text and v.dot is not None:
+                cands.append(v.dot)
+            best = max(cands, key=lambda t: float(logits[t]))
+            self.decisions += 1
+            if has_digit and not text.endswith("."):
+                closer = int(v.closers[int(np.argmax(logits[v.closers]))])
+                if logits[closer] >= logits[best]:
+                    break  # the closer is the next choice's business; logits stay valid
+            self._commit([int(best)])
+            text += v.pieces[int(best)]
+        return text
+
+    # -- result -------------------------------------------------------------------
+
+    def text(self) -> str:
+        return "".join(self.vocab.pieces[t] for t in self.tokens) + self.pending
+
+    def all_tokens(self) -> list[int]:
+        return self.tokens + (self.engine.tokenize(self.pending) if self.pending else [])
+
+
+class ReplayDriver(LiveDriver):
+    """Walks the grammar along a known answer; records the tokens the decoder would emit."""
+
+    def __init__(self, engine: Engine, vocab: Vocab, target: str):
+        super().__init__(engine, vocab, logits=None)
+        self.target = target
+        self.cursor = 0
+        self._want: int | None = None
+
+    def _fail(self, what: str) -> CallSyntaxError:
+        near = self.target[self.cursor : self.cursor + 20]
+        return CallSyntaxError(f"the call does not fit the grammar: {what} at {near!r}")
+
+    def choose(self, alternatives: Sequence[str]) -> int:
+        matches = [i for i, a in enumerate(alternatives) if self.target.startswith(a, self.cursor)]
+        if not matches:
+            raise self._fail(f"expected one of {list(alternatives)}")
+        self._want = max(matches, key=lambda i: len(alternatives[i]))
+        self.cursor += len(alternatives[self._want])
+        chosen = super().choose(alternatives)
+        if chosen != self._want:  # pragma: no cover - only with non-prefix-free alternatives
+            raise self._fail("ambiguous alternatives")
+        return chosen
+
+    def _pick_branch(self, options: dict[int, list[int]], alternatives: Sequence[str]) -> int:
+        for token, indices in options.items():
+            if self._want in indices:
+                return token
+        raise self._fail("no branch")  # pragma: no cover
+
+    def force(self, text: str) -> None:
+        if not self.target.startswith(text, self.cursor):
+            raise self._fail(f"expected {text!r}")
+        self.cursor += len(text)
+        super().force(text)
+
+    def free_string(self, *, required: bool) -> str:
+        end = self.target.find(ESCAPE, self.cursor)
+        if end < 0:
+            raise self._fail("unterminated string")
+        value = self.target[self.cursor : end]
+        self.cursor = end
+        self._commit_pending()
+        self._commit(self.engine.tokenize(value, special=False))
+        return value
+
+    def number(self, *, integer: bool, negative: bool) -> str:
+        end = self.cursor
+        while end < len(self.target) and (self.target[end].isdigit() or self.target[end] in "-."):
+            end += 1
+        value = self.target[self.cursor : end]
+        if not value:
+            raise self._fail("expected a number")
+        self.cursor = end
+        self._commit_pending()
+        self._commit(self.engine.tokenize(value))
+        return value

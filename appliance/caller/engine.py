@@ -1,0 +1,255 @@
+"""llama-cpp-python behind one seam: tokens, the cached tool prompt, evals and logits.
+
+The tool prompt is evaluated once; its KV state is kept as a snapshot (and on disk, so a
+restart does not evaluate it again) and every request starts from that snapshot and
+evaluates only its own tokens. Gemma 3's local layers use a sliding-window cache that
+evicts positions a request's tokens push out of the window, so simply truncating the cache
+after a request would silently lose prefix positions; restoring the snapshot (~4 ms for
+~12 MB) is exact, and keeps the small window cache, which makes attention cheaper than a
+full-size one (``swa_full``) would.
+
+Costs that shape this module (measured, see tools/bench): every eval streams the whole
+262k-row output layer once, so an eval has a fixed cost; every token in a batch adds
+compute. Callers batch forced tokens into as few evals as possible and ask for logits
+only where a decision is made (``outputs``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from appliance.errors import ModelError, ModelNotFoundError
+
+log = logging.getLogger(__name__)
+
+GGUF_MAGIC = b"GGUF"
+Logits = npt.NDArray[np.float32]
+
+
+def default_threads() -> int:
+    """Two threads beat one on a 2-core machine for this model (tools/bench); cap at 4."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def check_gguf(path: Path, what: str = "model") -> None:
+    """Raise a clear error unless ``path`` is an existing GGUF file."""
+    if not path.exists():
+        raise ModelNotFoundError(f"{what} file not found: {path}")
+    if not path.is_file():
+        raise ModelError(f"{what} path is not a file: {path}")
+    try:
+        with path.open("rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise ModelError(f"cannot read {what} file {path}: {exc.strerror}") from None
+    if magic != GGUF_MAGIC:
+        raise ModelError(f"{what} file is not a GGUF file (bad magic {magic!r}): {path}")
+
+
+@dataclass
+class EvalStats:
+    """Counters for one request (reset by :meth:`Engine.rewind`)."""
+
+    tokens: int = 0
+    evals: int = 0
+
+
+class Engine:
+    """One llama.cpp model and context, with a cached prefix."""
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        *,
+        adapter: str | Path | None = None,
+        threads: int | None = None,
+        context: int = 2048,
+        batch: int = 32,
+    ):
+        import llama_cpp
+
+        self._llama_cpp = llama_cpp
+        path = Path(model_path)
+        check_gguf(path)
+        if adapter is not None:
+            check_gguf(Path(adapter), "adapter")
+        n_threads = threads or default_threads()
+        try:
+            self.llm = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=context,
+                n_batch=batch,
+                n_ubatch=batch,
+                n_threads=n_threads,
+                n_threads_batch=n_threads,
+                logits_all=False,
+                swa_full=False,
+                lora_path=str(adapter) if adapter else None,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            what = f"adapter {adapter} on model {path}" if adapter else f"model {path}"
+            raise ModelError(f"llama.cpp could not load {what}: {exc}") from None
+        self.model_path = path
+        self.adapter_path = Path(adapter) if adapter else None
+        self.threads = n_threads
+        self.context = context
+        self.batch = batch
+        self.n_vocab: int = self.llm.n_vocab()
+        self._ctx = self.llm._ctx.ctx
+        self._mem = llama_cpp.llama_get_memory(self._ctx)
+        self._llama_batch = llama_cpp.llama_batch_init(batch, 0, 1)
+        self.n_past = 0
+        self.prefix: tuple[int, ...] = ()
+        self._snapshot: ctypes.Array[ctypes.c_uint8] | None = None
+        self.stats = EvalStats()
+        self._pieces: list[str] | None = None
+
+    def close(self) -> None:
+        if self._llama_batch is not None:
+            self._llama_cpp.llama_batch_free(self._llama_batch)
+            self._llama_batch = None
+        self.llm.close()
+
+    # -- tokens ---------------------------------------------------------------------
+
+    def tokenize(self, text: str, *, special: bool = True) -> list[int]:
+        """Token ids for ``text`` (no BOS added); ``special=False`` for untrusted text."""
+        return list(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=special))
+
+    def detokenize(self, tokens: Sequence[int]) -> str:
+        return self.llm.detokenize(list(tokens), special=True).decode("utf-8", errors="replace")
+
+    def pieces(self) -> list[str]:
+        """The text of every token in the vocabulary (computed once, ~0.5 s)."""
+        if self._pieces is None:
+            lib = self._llama_cpp
+            vocab = lib.llama_model_get_vocab(self.llm._model.model)
+            buf = ctypes.create_string_buffer(256)
+            out: list[str] = []
+            for tok in range(self.n_vocab):
+                n = lib.llama_token_to_piece(vocab, tok, buf, len(buf), 0, True)
+                out.append(buf.raw[: max(n, 0)].decode("utf-8", errors="replace"))
+            self._pieces = out
+        return self._pieces
+
+    def is_control(self, token: int) -> bool:
+        lib = self._llama_cpp
+        vocab = lib.llama_model_get_vocab(self.llm._model.model)
+        return bool(lib.llama_vocab_is_control(vocab, token))
+
+    # -- evaluation ------------------------------------------------------------------
+
+    def set_prefix(self, tokens: Sequence[int], *, cache_file: Path | None = None) -> bool:
+        """Evaluate the tool prompt once (or load its saved state); return True if loaded."""
+        if len(tokens) >= self.context - 64:
+            raise ModelError(
+                f"the tool prompt is {len(tokens)} tokens but the context is {self.context}; "
+                "raise model.context or declare fewer tools"
+            )
+        self.prefix = tuple(tokens)
+        loaded = cache_file is not None and self._load_snapshot(cache_file)
+        if not loaded:
+            self._clear()
+            self.eval(tokens, outputs=())
+            self._take_snapshot()
+            if cache_file is not None:
+                self._save_snapshot(cache_file)
+        self.stats = EvalStats()
+        return loaded
+
+    def rewind(self) -> None:
+        """Return to the state right after the prefix; reset the per-request counters."""
+        if self.n_past != len(self.prefix):
+            self._restore()
+        self.stats = EvalStats()
+
+    def _clear(self) -> None:
+        self._llama_cpp.llama_memory_seq_rm(self._mem, 0, -1, -1)
+        self.n_past = 0
+
+    def _take_snapshot(self) -> None:
+        lib = self._llama_cpp
+        size = lib.llama_state_seq_get_size(self._ctx, 0)
+        buf = (ctypes.c_uint8 * size)()
+        if lib.llama_state_seq_get_data(self._ctx, buf, size, 0) != size:
+            raise ModelError("could not snapshot the tool prompt's KV cache")
+        self._snapshot = buf
+
+    def _restore(self) -> None:
+        if self._snapshot is None:
+            raise ModelError("no tool prompt has been evaluated")
+        self._clear()
+        size = len(self._snapshot)
+        if self._llama_cpp.llama_state_seq_set_data(self._ctx, self._snapshot, size, 0) != size:
+            raise ModelError("could not restore the tool prompt's KV cache")
+        self.n_past = len(self.prefix)
+
+    def _save_snapshot(self, path: Path) -> None:
+        assert self._snapshot is not None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+            tmp.write_bytes(bytes(self._snapshot))
+            tmp.replace(path)
+        except OSError as exc:  # a read-only cache only costs start-up time
+            log.warning("could not save the prompt cache %s: %s", path, exc.strerror)
+
+    def _load_snapshot(self, path: Path) -> bool:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return False
+        buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+        self._snapshot = buf
+        try:
+            self._restore()
+        except ModelError:
+            log.warning("ignoring unusable prompt cache %s", path)
+            self._snapshot = None
+            return False
+        return True
+
+    def eval(self, tokens: Sequence[int], outputs: Sequence[int] = (-1,)) -> list[Logits]:
+        """Evaluate ``tokens`` after what is cached; return logits at the ``outputs`` indices.
+
+        Indices are into ``tokens`` (negative counts from the end). Returned arrays are
+        copies, valid after later evals.
+        """
+        if not tokens:
+            raise ValueError("nothing to evaluate")
+        if self.n_past + len(tokens) > self.context:
+            raise ModelError(f"context full ({self.context} tokens)")
+        n = len(tokens)
+        wanted = sorted({i % n for i in outputs})
+        lib = self._llama_cpp
+        b = self._llama_batch
+        results: dict[int, Logits] = {}
+        for start in range(0, n, self.batch):
+            chunk = tokens[start : start + self.batch]
+            b.n_tokens = len(chunk)
+            for j, tok in enumerate(chunk):
+                b.token[j] = tok
+                b.pos[j] = self.n_past + j
+                b.n_seq_id[j] = 1
+                b.seq_id[j][0] = 0
+                b.logits[j] = (start + j) in wanted
+            rc = lib.llama_decode(self._ctx, b)
+            if rc != 0:
+                raise ModelError(f"llama_decode failed with code {rc}")
+            for j in range(len(chunk)):
+                if (start + j) in wanted:
+                    ptr = lib.llama_get_logits_ith(self._ctx, j)
+                    results[start + j] = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
+            self.n_past += len(chunk)
+            self.stats.evals += 1
+        self.stats.tokens += n
+        return [results[i % n] for i in outputs]

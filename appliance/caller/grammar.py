@@ -1,0 +1,195 @@
+"""The decoding grammar, derived from the tool declarations.
+
+One description of what a call may look like, in two forms:
+
+- :func:`walk_call` walks the declarations and asks a :class:`Driver` to make each
+  choice (which tool, which key next, which enum value) or to produce a free value
+  (a string or a number). The fast decoder (:mod:`.decoder`) drives it with the model's
+  logits; the replay driver drives it with a known call to get the exact tokens the
+  decoder would emit (teacher forcing for fine-tuning).
+- :func:`to_gbnf` writes the same language as a llama.cpp GBNF grammar, for the
+  plain-grammar path and the baseline in tools/bench.
+
+The language: ``call:NAME{k1:v1,k2:v2}`` with keys in sorted order (FunctionGemma's
+convention), every required key present, optional keys optional, enum values from the
+enum, numbers where numbers belong, strings in ``<escape>``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from appliance.caller.prompt import END_CALL, START_CALL
+from appliance.tools import ESCAPE, Tool
+
+CALL_PREFIX = f"{START_CALL}call:"
+
+
+class Driver(Protocol):
+    """What the grammar walker needs from whoever produces the text."""
+
+    def choose(self, alternatives: Sequence[str]) -> int:
+        """Emit one of ``alternatives`` (none a prefix of another); return its index."""
+
+    def force(self, text: str) -> None:
+        """Emit ``text``."""
+
+    def free_string(self, *, required: bool) -> str:
+        """Emit string content up to (not including) the closing ``<escape>``."""
+
+    def number(self, *, integer: bool, negative: bool) -> str:
+        """Emit a number's characters (digits, maybe ``-`` and one ``.``)."""
+
+
+def schema_type(schema: Mapping[str, Any]) -> str:
+    kind = schema.get("type")
+    if kind is None:
+        return "object" if "properties" in schema else "string"
+    return str(kind)
+
+
+def walk_call(d: Driver, tools: Sequence[Tool]) -> Tool:
+    """Walk one call after ``<start_function_call>call:``; return the tool chosen."""
+    index = d.choose([f"{t.name}{{" for t in tools])
+    tool = tools[index]
+    walk_object_body(d, tool.parameters)
+    d.force(END_CALL)
+    return tool
+
+
+def _opener(schema: Mapping[str, Any]) -> str:
+    kind = schema_type(schema)
+    return {"string": ESCAPE, "object": "{", "array": "["}.get(kind, "")
+
+
+def walk_object_body(d: Driver, schema: Mapping[str, Any]) -> None:
+    """After ``{``: the keys in sorted order, required ones never skipped, then ``}``."""
+    props: Mapping[str, Mapping[str, Any]] = schema.get("properties", {})
+    keys = sorted(props)
+    required = set(schema.get("required", ()))
+    i, first = 0, True
+    while True:
+        alternatives: list[tuple[str, int | None]] = []
+        for j in range(i, len(keys)):
+            sep = "" if first else ","
+            alternatives.append((f"{sep}{keys[j]}:{_opener(props[keys[j]])}", j))
+            if keys[j] in required:
+                break
+        else:
+            alternatives.append(("}", None))
+        picked = alternatives[d.choose([a for a, _ in alternatives])][1]
+        if picked is None:
+            return
+        walk_value(d, props[keys[picked]], required=keys[picked] in required)
+        i, first = picked + 1, False
+
+
+def walk_value(d: Driver, schema: Mapping[str, Any], *, required: bool = True) -> None:
+    """A value whose opener (``<escape>``, ``{``, ``[``) has already been emitted."""
+    kind = schema_type(schema)
+    if "enum" in schema and kind == "string":
+        d.choose([f"{v}{ESCAPE}" for v in schema["enum"]])
+    elif kind == "string":
+        d.free_string(required=required)
+        d.force(ESCAPE)
+    elif kind in ("integer", "number"):
+        # Numeric enums are numbers too; the schema check after parsing enforces the enum.
+        minimum = schema.get("minimum", schema.get("exclusiveMinimum"))
+        d.number(integer=kind == "integer", negative=minimum is None or minimum < 0)
+    elif kind == "boolean":
+        d.choose(["true", "false"])
+    elif kind == "object":
+        walk_object_body(d, schema)
+    elif kind == "array":
+        walk_array_body(d, schema.get("items", {"type": "string"}))
+    else:  # check_tool rejects other types before we get here
+        raise ValueError(f"unsupported type {kind!r}")
+
+
+def walk_array_body(d: Driver, items: Mapping[str, Any]) -> None:
+    """After ``[``: one or more items separated by commas, then ``]``."""
+    while True:
+        opener = _opener(items)
+        if opener:
+            d.force(opener)
+        walk_value(d, items)
+        if d.choose([",", "]"]) == 1:
+            return
+
+
+# -- GBNF ---------------------------------------------------------------------------
+
+
+def _lit(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+class _Gbnf:
+    def __init__(self) -> None:
+        self.rules: dict[str, str] = {}
+        self.count = 0
+
+    def rule(self, hint: str, body: str) -> str:
+        self.count += 1
+        name = f"{''.join(c if c.isalnum() else '-' for c in hint)[:40]}-{self.count}"
+        self.rules[name] = body
+        return name
+
+    def value(self, schema: Mapping[str, Any], hint: str) -> str:
+        kind = schema_type(schema)
+        if "enum" in schema:
+            if kind == "string":
+                alts = " | ".join(_lit(str(v)) for v in schema["enum"])
+                return f"{_lit(ESCAPE)} ( {alts} ) {_lit(ESCAPE)}"
+            return "( " + " | ".join(_lit(json.dumps(v)) for v in schema["enum"]) + " )"
+        if kind == "string":
+            return f"{_lit(ESCAPE)} [^<]+ {_lit(ESCAPE)}"
+        if kind == "integer":
+            return '"-"? [0-9]{1,12}'
+        if kind == "number":
+            return '"-"? [0-9]{1,12} ("." [0-9]{1,6})?'
+        if kind == "boolean":
+            return '( "true" | "false" )'
+        if kind == "array":
+            item = self.rule(f"{hint}-item", self.value(schema.get("items", {}), hint))
+            return f'"[" {item} ( "," {item} )* "]"'
+        return self.obj(schema, hint)
+
+    def obj(self, schema: Mapping[str, Any], hint: str) -> str:
+        props: Mapping[str, Mapping[str, Any]] = schema.get("properties", {})
+        keys = sorted(props)
+        required = set(schema.get("required", ()))
+        values = {k: self.rule(f"{hint}-{k}", self.value(props[k], f"{hint}-{k}")) for k in keys}
+        # rest[i]: what may follow once keys before i are done (first: nothing emitted yet).
+        rest: dict[tuple[int, bool], str] = {}
+        for i in range(len(keys), -1, -1):
+            for first in (True, False):
+                alts = []
+                for j in range(i, len(keys)):
+                    sep = "" if first else ","
+                    nxt = rest[(j + 1, False)]
+                    alts.append(f"{_lit(sep + keys[j] + ':')} {values[keys[j]]} {nxt}")
+                    if keys[j] in required:
+                        break
+                else:
+                    alts.append('"}"')
+                rest[(i, first)] = self.rule(f"{hint}-k{i}{'f' if first else 'r'}",
+                                             " | ".join(alts))
+        return f'"{{" {rest[(0, True)]}'
+
+
+def to_gbnf(tools: Sequence[Tool], *, allow_no_call: bool = True) -> str:
+    """A GBNF grammar for one call to a declared tool, or (optionally) a plain-text answer."""
+    g = _Gbnf()
+    calls = [
+        g.rule(f"call-{t.name}", f"{_lit(t.name)} {g.obj(t.parameters, t.name)}") for t in tools
+    ]
+    call = f"{_lit(CALL_PREFIX)} ( {' | '.join(calls)} ) {_lit(END_CALL)}"
+    root = f"{call} | no-call" if allow_no_call else call
+    lines = [f"root ::= {root}"]
+    if allow_no_call:
+        lines.append(r'no-call ::= [^<\n] [^\n]{0,80}')
+    lines += [f"{name} ::= {body}" for name, body in g.rules.items()]
+    return "\n".join(lines) + "\n"

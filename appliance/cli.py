@@ -1,0 +1,72 @@
+"""The ``appliance`` command line.
+
+Each subcommand lives in its own module under :mod:`appliance.commands` and exposes
+``register(subparsers)``; this module only wires them together and turns every
+:class:`~appliance.errors.ApplianceError` into one clear line and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from appliance import __version__
+from appliance.errors import ApplianceError
+
+# One entry per subcommand module, in the order ``--help`` lists them.
+COMMANDS = (
+    "ask",
+    "tools",
+    "check",
+    "models",
+    "eval",
+    "finetune",
+    "listen",
+    "audio",
+    "run",
+)
+
+log = logging.getLogger("appliance")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="appliance",
+        description="Offline voice and IoT agent: words in, one tool call out, a real action.",
+    )
+    parser.add_argument("--version", action="version", version=f"appliance {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more logging (-v info, -vv debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"appliance.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"appliance.commands.{name}":
+                continue  # not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def setup_logging(verbosity: int) -> None:
+    level = logging.WARNING - 10 * min(verbosity, 2)
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        code: int = args.func(args)
+    except ApplianceError as exc:
+        print(f"appliance: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code

@@ -1,0 +1,1 @@
+"""Subcommands of the appliance command line, one module each."""

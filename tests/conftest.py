@@ -1,0 +1,25 @@
+"""Shared fixtures: real services on loopback, the real embedded model."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.broker import Broker
+
+ROOT = Path(__file__).resolve().parent.parent
+HOME_YAML = ROOT / "deploy" / "home.yaml"
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    """A fresh mosquitto on a free loopback port, stopped after the test."""
+    if not shutil.which("mosquitto") and not Path("/usr/sbin/mosquitto").exists():
+        pytest.fail("mosquitto is not installed (tools/setup installs it)")
+    b = Broker(tmp_path / "broker")
+    b.start()
+    yield b
+    b.stop()
