@@ -23,3 +23,20 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
     b.start()
     yield b
     b.stop()
+
+
+@pytest.fixture(scope="session")
+def home_config():  # type: ignore[no-untyped-def]
+    from appliance.config import load_config
+
+    return load_config(HOME_YAML)
+
+
+@pytest.fixture(scope="session")
+def home_caller(home_config):  # type: ignore[no-untyped-def]
+    """The real embedded model with the demo home's tools (loaded once per test session)."""
+    from appliance.caller import ToolCaller
+
+    caller = ToolCaller.from_config(home_config)
+    yield caller
+    caller.close()

@@ -58,10 +58,6 @@ class Vocab:
         self.digits = np.array(digits, dtype=np.int64)
         self.minus = self._single(engine, "-")
         self.dot = self._single(engine, ".")
-        self.closers = np.array(
-            [t for t in (self._single(engine, c) for c in ",}]") if t is not None],
-            dtype=np.int64,
-        )
 
     @staticmethod
     def _single(engine: Engine, text: str) -> int | None:
@@ -162,9 +158,12 @@ class LiveDriver:
             out.append(best)
         return "".join(self.vocab.pieces[t] for t in out)
 
-    def number(self, *, integer: bool, negative: bool) -> str:
+    def number(self, *, integer: bool, negative: bool, follow: Sequence[str]) -> str:
         self._commit_pending()
         v = self.vocab
+        # The first token of each thing that may follow, tokenized as the next choice will.
+        closers = np.array(sorted({self.engine.tokenize(f)[0] for f in follow if f}),
+                           dtype=np.int64)
         text = ""
         while len(text) < MAX_NUMBER_CHARS:
             logits = self._now()
@@ -177,7 +176,7 @@ class LiveDriver:
             best = max(cands, key=lambda t: float(logits[t]))
             self.decisions += 1
             if has_digit and not text.endswith("."):
-                closer = int(v.closers[int(np.argmax(logits[v.closers]))])
+                closer = int(closers[int(np.argmax(logits[closers]))])
                 if logits[closer] >= logits[best]:
                     break  # the closer is the next choice's business; logits stay valid
             self._commit([int(best)])
@@ -239,7 +238,7 @@ class ReplayDriver(LiveDriver):
         self._commit(self.engine.tokenize(value, special=False))
         return value
 
-    def number(self, *, integer: bool, negative: bool) -> str:
+    def number(self, *, integer: bool, negative: bool, follow: Sequence[str]) -> str:
         end = self.cursor
         while end < len(self.target) and (self.target[end].isdigit() or self.target[end] in "-."):
             end += 1

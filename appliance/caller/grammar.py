@@ -39,8 +39,12 @@ class Driver(Protocol):
     def free_string(self, *, required: bool) -> str:
         """Emit string content up to (not including) the closing ``<escape>``."""
 
-    def number(self, *, integer: bool, negative: bool) -> str:
-        """Emit a number's characters (digits, maybe ``-`` and one ``.``)."""
+    def number(self, *, integer: bool, negative: bool, follow: Sequence[str]) -> str:
+        """Emit a number's characters (digits, maybe ``-`` and one ``.``).
+
+        ``follow`` are the texts that may come next; the number ends where the model
+        prefers one of them to another digit.
+        """
 
 
 def schema_type(schema: Mapping[str, Any]) -> str:
@@ -54,8 +58,8 @@ def walk_call(d: Driver, tools: Sequence[Tool]) -> Tool:
     """Walk one call after ``<start_function_call>call:``; return the tool chosen."""
     index = d.choose([f"{t.name}{{" for t in tools])
     tool = tools[index]
-    walk_object_body(d, tool.parameters)
-    d.force(END_CALL)
+    # The closing brace carries the end marker so that "}<" tokenizes as the model writes it.
+    walk_object_body(d, tool.parameters, close=f"}}{END_CALL}")
     return tool
 
 
@@ -64,29 +68,34 @@ def _opener(schema: Mapping[str, Any]) -> str:
     return {"string": ESCAPE, "object": "{", "array": "["}.get(kind, "")
 
 
-def walk_object_body(d: Driver, schema: Mapping[str, Any]) -> None:
-    """After ``{``: the keys in sorted order, required ones never skipped, then ``}``."""
+def walk_object_body(d: Driver, schema: Mapping[str, Any], *, close: str = "}") -> None:
+    """After ``{``: the keys in sorted order, required ones never skipped, then ``close``."""
     props: Mapping[str, Mapping[str, Any]] = schema.get("properties", {})
     keys = sorted(props)
     required = set(schema.get("required", ()))
-    i, first = 0, True
-    while True:
-        alternatives: list[tuple[str, int | None]] = []
+
+    def alternatives(i: int, first: bool) -> list[tuple[str, int | None]]:
+        out: list[tuple[str, int | None]] = []
         for j in range(i, len(keys)):
             sep = "" if first else ","
-            alternatives.append((f"{sep}{keys[j]}:{_opener(props[keys[j]])}", j))
+            out.append((f"{sep}{keys[j]}:{_opener(props[keys[j]])}", j))
             if keys[j] in required:
-                break
-        else:
-            alternatives.append(("}", None))
-        picked = alternatives[d.choose([a for a, _ in alternatives])][1]
+                return out
+        out.append((close, None))
+        return out
+
+    alts = alternatives(0, True)
+    while True:
+        picked = alts[d.choose([a for a, _ in alts])][1]
         if picked is None:
             return
-        walk_value(d, props[keys[picked]], required=keys[picked] in required)
-        i, first = picked + 1, False
+        alts = alternatives(picked + 1, False)
+        walk_value(d, props[keys[picked]], required=keys[picked] in required,
+                   follow=[a for a, _ in alts])
 
 
-def walk_value(d: Driver, schema: Mapping[str, Any], *, required: bool = True) -> None:
+def walk_value(d: Driver, schema: Mapping[str, Any], *, required: bool = True,
+               follow: Sequence[str] = (",", "}", "]")) -> None:
     """A value whose opener (``<escape>``, ``{``, ``[``) has already been emitted."""
     kind = schema_type(schema)
     if "enum" in schema and kind == "string":
@@ -97,7 +106,8 @@ def walk_value(d: Driver, schema: Mapping[str, Any], *, required: bool = True) -
     elif kind in ("integer", "number"):
         # Numeric enums are numbers too; the schema check after parsing enforces the enum.
         minimum = schema.get("minimum", schema.get("exclusiveMinimum"))
-        d.number(integer=kind == "integer", negative=minimum is None or minimum < 0)
+        d.number(integer=kind == "integer", negative=minimum is None or minimum < 0,
+                 follow=follow)
     elif kind == "boolean":
         d.choose(["true", "false"])
     elif kind == "object":
@@ -114,7 +124,7 @@ def walk_array_body(d: Driver, items: Mapping[str, Any]) -> None:
         opener = _opener(items)
         if opener:
             d.force(opener)
-        walk_value(d, items)
+        walk_value(d, items, follow=(",", "]"))
         if d.choose([",", "]"]) == 1:
             return
 
