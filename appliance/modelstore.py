@@ -56,9 +56,13 @@ def embedded_model(directory: Path | None = None) -> Path:
 
 
 def resolve_model(path: str | Path | None) -> Path:
-    """The GGUF to load: ``path`` if given (checked), else the embedded default."""
+    """The GGUF to load: ``path`` if given (checked), else the embedded default.
+
+    The default is the PyPI model requantized once to pure Q4_0 (158 MB instead of 253 MB,
+    faster evals, peak RSS under 300 MB); tools/bench compares it with the original.
+    """
     if path is None:
-        return embedded_model()
+        return small_model()
     p = Path(path).expanduser()
     check_gguf(p)
     return p

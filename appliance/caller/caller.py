@@ -82,7 +82,7 @@ class ToolCaller:
                 adapter, settings.adapter_tools, config.tools.fingerprint(),
             )
         engine = Engine(path, adapter=adapter, threads=threads or settings.threads,
-                        context=settings.context, batch=settings.batch)
+                        context=settings.context, batch=settings.batch, repack=settings.repack)
         # Worked examples help the bare model; an adapter was trained without them.
         return cls(config.tools, engine, few_shot=settings.few_shot and adapter is None,
                    cache_dir=cache_dir())

@@ -38,13 +38,12 @@ class Vocab:
     """Token classes the decoder needs, computed once per model."""
 
     def __init__(self, engine: Engine):
-        pieces = engine.pieces()
-        self.pieces = pieces
+        self.piece = engine.piece
         self.escape = engine.tokenize(ESCAPE)
         self.escape_first = self.escape[0]
         ok = np.zeros(engine.n_vocab, dtype=bool)
         digits: list[int] = []
-        for tok, piece in enumerate(pieces):
+        for tok, piece in enumerate(engine.all_pieces()):
             if not piece or "<" in piece or "\n" in piece or "\r" in piece:
                 continue
             if piece.isdigit() and piece.isascii():
@@ -137,7 +136,7 @@ class LiveDriver:
                 live = branches[token]
             depth += 1
         # Whatever follows the last decision stays text, to be tokenized with what comes next.
-        self.pending = "".join(self.vocab.pieces[t] for t in path)
+        self.pending = "".join(self.vocab.piece(t) for t in path)
         return chosen
 
     def force(self, text: str) -> None:
@@ -156,7 +155,7 @@ class LiveDriver:
                 break
             self._commit([best])
             out.append(best)
-        return "".join(self.vocab.pieces[t] for t in out)
+        return "".join(self.vocab.piece(t) for t in out)
 
     def number(self, *, integer: bool, negative: bool, follow: Sequence[str]) -> str:
         self._commit_pending()
@@ -180,13 +179,13 @@ class LiveDriver:
                 if logits[closer] >= logits[best]:
                     break  # the closer is the next choice's business; logits stay valid
             self._commit([int(best)])
-            text += v.pieces[int(best)]
+            text += v.piece(int(best))
         return text
 
     # -- result -------------------------------------------------------------------
 
     def text(self) -> str:
-        return "".join(self.vocab.pieces[t] for t in self.tokens) + self.pending
+        return "".join(self.vocab.piece(t) for t in self.tokens) + self.pending
 
     def all_tokens(self) -> list[int]:
         return self.tokens + (self.engine.tokenize(self.pending) if self.pending else [])

@@ -16,10 +16,13 @@ only where a decision is made (``outputs``).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import functools
 import logging
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +57,33 @@ def check_gguf(path: Path, what: str = "model") -> None:
         raise ModelError(f"{what} file is not a GGUF file (bad magic {magic!r}): {path}")
 
 
+_PARAMS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _model_params(llama_cpp: object, *, repack: bool) -> Iterator[None]:
+    """Load a model with ``use_extra_bufts`` set, which ``Llama()`` does not expose.
+
+    Weight repacking (llama.cpp's CPU_REPACK buffers) keeps a second, re-laid-out copy of
+    the Q4_0 weights next to the mapped file: ~150 MB more resident memory for ~10% faster
+    evals on this model (tools/bench). On a 1 GB Pi the memory matters more.
+    """
+    module = llama_cpp.llama  # type: ignore[attr-defined]
+    original = module.llama_cpp.llama_model_default_params
+
+    def params() -> object:
+        p = original()
+        p.use_extra_bufts = repack
+        return p
+
+    with _PARAMS_LOCK:
+        module.llama_cpp.llama_model_default_params = params
+        try:
+            yield
+        finally:
+            module.llama_cpp.llama_model_default_params = original
+
+
 @dataclass
 class EvalStats:
     """Counters for one request (reset by :meth:`Engine.rewind`)."""
@@ -73,6 +103,7 @@ class Engine:
         threads: int | None = None,
         context: int = 2048,
         batch: int = 32,
+        repack: bool = False,
     ):
         import llama_cpp
 
@@ -83,18 +114,19 @@ class Engine:
             check_gguf(Path(adapter), "adapter")
         n_threads = threads or default_threads()
         try:
-            self.llm = llama_cpp.Llama(
-                model_path=str(path),
-                n_ctx=context,
-                n_batch=batch,
-                n_ubatch=batch,
-                n_threads=n_threads,
-                n_threads_batch=n_threads,
-                logits_all=False,
-                swa_full=False,
-                lora_path=str(adapter) if adapter else None,
-                verbose=False,
-            )
+            with _model_params(llama_cpp, repack=repack):
+                self.llm = llama_cpp.Llama(
+                    model_path=str(path),
+                    n_ctx=context,
+                    n_batch=batch,
+                    n_ubatch=batch,
+                    n_threads=n_threads,
+                    n_threads_batch=n_threads,
+                    logits_all=False,
+                    swa_full=False,
+                    lora_path=str(adapter) if adapter else None,
+                    verbose=False,
+                )
         except (ValueError, RuntimeError, OSError) as exc:
             what = f"adapter {adapter} on model {path}" if adapter else f"model {path}"
             raise ModelError(f"llama.cpp could not load {what}: {exc}") from None
@@ -111,7 +143,6 @@ class Engine:
         self.prefix: tuple[int, ...] = ()
         self._snapshot: ctypes.Array[ctypes.c_uint8] | None = None
         self.stats = EvalStats()
-        self._pieces: list[str] | None = None
 
     def close(self) -> None:
         if self._llama_batch is not None:
@@ -128,18 +159,23 @@ class Engine:
     def detokenize(self, tokens: Sequence[int]) -> str:
         return self.llm.detokenize(list(tokens), special=True).decode("utf-8", errors="replace")
 
-    def pieces(self) -> list[str]:
-        """The text of every token in the vocabulary (computed once, ~0.5 s)."""
-        if self._pieces is None:
-            lib = self._llama_cpp
-            vocab = lib.llama_model_get_vocab(self.llm._model.model)
-            buf = ctypes.create_string_buffer(256)
-            out: list[str] = []
-            for tok in range(self.n_vocab):
-                n = lib.llama_token_to_piece(vocab, tok, buf, len(buf), 0, True)
-                out.append(buf.raw[: max(n, 0)].decode("utf-8", errors="replace"))
-            self._pieces = out
-        return self._pieces
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one engine per process, bounded
+    def piece(self, token: int) -> str:
+        """The text of one token."""
+        lib = self._llama_cpp
+        vocab = lib.llama_model_get_vocab(self.llm._model.model)
+        buf = ctypes.create_string_buffer(256)
+        n = lib.llama_token_to_piece(vocab, token, buf, len(buf), 0, True)
+        return buf.raw[: max(n, 0)].decode("utf-8", errors="replace")
+
+    def all_pieces(self) -> Iterator[str]:
+        """The text of every token in the vocabulary, in order (not kept in memory)."""
+        lib = self._llama_cpp
+        vocab = lib.llama_model_get_vocab(self.llm._model.model)
+        buf = ctypes.create_string_buffer(256)
+        for tok in range(self.n_vocab):
+            n = lib.llama_token_to_piece(vocab, tok, buf, len(buf), 0, True)
+            yield buf.raw[: max(n, 0)].decode("utf-8", errors="replace")
 
     def is_control(self, token: int) -> bool:
         lib = self._llama_cpp

@@ -16,7 +16,7 @@ from appliance.caller import prompt
 from appliance.caller.caller import clean_utterance
 from appliance.caller.grammar import to_gbnf
 from appliance.caller.syntax import parse_calls
-from appliance.errors import CallError, ModelError
+from appliance.errors import CallError
 from appliance.messages import Decision
 from appliance.tools import Tool, Toolbox
 
@@ -57,7 +57,4 @@ class PlainGrammarCaller:
         return Decision(text=words, call=call, raw=raw, ms=ms)
 
     def close(self) -> None:
-        try:
-            self.llm.close()
-        except (AttributeError, ModelError):  # pragma: no cover
-            pass
+        self.llm.close()
