@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from appliance.caller import prompt
-from appliance.caller.decoder import LiveDriver, ReplayDriver, Vocab
+from appliance.caller.decoder import DecisionPoint, LiveDriver, ReplayDriver, Vocab
 from appliance.caller.engine import Engine
 from appliance.caller.grammar import CALL_PREFIX, walk_call
 from appliance.caller.syntax import parse_calls
@@ -110,16 +110,29 @@ class ToolCaller:
 
     def answer_tokens(self, call: ToolCall | None) -> list[int]:
         """Exactly the tokens the decoder emits for ``call`` (or the no-call reply)."""
+        return self.answer(call)[0]
+
+    def answer(self, call: ToolCall | None) -> tuple[list[int], list[DecisionPoint]]:
+        """The answer's tokens and the decisions the decoder makes in them (for training).
+
+        The first decision, call or no call, is over the whole vocabulary at index 0.
+        """
         if call is None:
-            return self.engine.tokenize(prompt.NO_CALL_REPLY + prompt.END_TURN)
+            tokens = self.engine.tokenize(prompt.NO_CALL_REPLY + prompt.END_TURN)
+            return tokens, [DecisionPoint(0, None, tokens[0])]
         self.toolbox.validate(call)
         body = prompt.render_call(call)[len(CALL_PREFIX):]
         driver = ReplayDriver(self.engine, self.vocab, body)
-        walk_call(driver, self._tools_for(call.name))
-        return self._call_prefix + driver.all_tokens()
-
-    def _tools_for(self, name: str) -> Sequence[Tool]:
-        return self.tools
+        walk_call(driver, self.tools)
+        tokens = self._call_prefix + driver.all_tokens()
+        shift = len(self._call_prefix)
+        points = [DecisionPoint(0, None, self._call_prefix[0])]
+        for p in driver.points:
+            i = p.index + shift
+            target = tokens[i] if p.target == -1 and i < len(tokens) else p.target
+            points.append(DecisionPoint(i, p.candidates, target))
+        return tokens, [p for p in points if p.index < len(tokens) and tokens[p.index] == p.target
+                        and (p.candidates is None or p.target in p.candidates)]
 
     # -- deciding -------------------------------------------------------------------
 

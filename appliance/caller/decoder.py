@@ -191,14 +191,31 @@ class LiveDriver:
         return self.tokens + (self.engine.tokenize(self.pending) if self.pending else [])
 
 
+FULL_VOCAB = None  # a decision over (nearly) the whole vocabulary: free text
+
+
+@dataclass(frozen=True)
+class DecisionPoint:
+    """Where the decoder asks the model, what it may choose from, and the right choice."""
+
+    index: int  # index into the driver's committed tokens of the chosen token
+    candidates: tuple[int, ...] | None  # None: the whole vocabulary (free string)
+    target: int
+
+
 class ReplayDriver(LiveDriver):
-    """Walks the grammar along a known answer; records the tokens the decoder would emit."""
+    """Walks the grammar along a known answer; records the tokens the decoder would emit.
+
+    It also records every decision point with its candidates: training puts its loss
+    exactly there (forced tokens need none), over exactly the tokens the decoder compares.
+    """
 
     def __init__(self, engine: Engine, vocab: Vocab, target: str):
         super().__init__(engine, vocab, logits=None)
         self.target = target
         self.cursor = 0
         self._want: int | None = None
+        self.points: list[DecisionPoint] = []
 
     def _fail(self, what: str) -> CallSyntaxError:
         near = self.target[self.cursor : self.cursor + 20]
@@ -218,6 +235,11 @@ class ReplayDriver(LiveDriver):
     def _pick_branch(self, options: dict[int, list[int]], alternatives: Sequence[str]) -> int:
         for token, indices in options.items():
             if self._want in indices:
+                cands = set(options)
+                if self.points and self.points[-1].index == len(self.tokens):
+                    # The number's end decision at this same position: one decision.
+                    cands |= set(self.points.pop().candidates or ())
+                self.points.append(DecisionPoint(len(self.tokens), tuple(sorted(cands)), token))
                 return token
         raise self._fail("no branch")  # pragma: no cover
 
@@ -234,7 +256,11 @@ class ReplayDriver(LiveDriver):
         value = self.target[self.cursor : end]
         self.cursor = end
         self._commit_pending()
-        self._commit(self.engine.tokenize(value, special=False))
+        for token in self.engine.tokenize(value, special=False):
+            self.points.append(DecisionPoint(len(self.tokens), FULL_VOCAB, token))
+            self._commit([token])
+        # The closing <escape> is the next token; whether to stop is a decision too.
+        self.points.append(DecisionPoint(len(self.tokens), FULL_VOCAB, self.vocab.escape_first))
         return value
 
     def number(self, *, integer: bool, negative: bool, follow: Sequence[str]) -> str:
@@ -246,5 +272,14 @@ class ReplayDriver(LiveDriver):
             raise self._fail("expected a number")
         self.cursor = end
         self._commit_pending()
-        self._commit(self.engine.tokenize(value))
+        v = self.vocab
+        closers = {self.engine.tokenize(f)[0] for f in follow if f}
+        extra = {t for t in (v.minus, v.dot) if t is not None}
+        cands = tuple(sorted(set(map(int, v.digits)) | closers | extra))
+        for token in self.engine.tokenize(value):
+            self.points.append(DecisionPoint(len(self.tokens), cands, token))
+            self._commit([token])
+        # Ending the number is a decision too (another digit, or what follows); its target
+        # is whatever token comes next, filled in once the answer is complete.
+        self.points.append(DecisionPoint(len(self.tokens), cands, -1))
         return value

@@ -1,0 +1,203 @@
+"""Train a LoRA adapter for the declared tools on the CPU, and export it for llama.cpp.
+
+What makes this affordable on a 2-core CPU:
+
+- the tool prompt (the same ~1,100 tokens for every sample) is run once every few steps
+  without gradients and its KV cache shared by the whole batch, so a step only runs each
+  sample's words and answer (~50 tokens);
+- the loss is taken only where the decoder makes a decision (which tool, which value,
+  where a number ends; see :class:`~appliance.caller.decoder.DecisionPoint`), over exactly
+  the candidates the decoder compares: forced tokens need no loss, and the 262k-row output
+  layer is only used for the few free-text decisions.
+
+Needs the ``finetune`` extra (torch, transformers, peft, gguf); the appliance itself does not.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from appliance.caller import ToolCaller
+from appliance.finetune.data import Sample
+
+log = logging.getLogger(__name__)
+
+TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+# Hugging Face module names -> llama.cpp tensor names.
+GGUF_NAMES = {"q_proj": "attn_q", "k_proj": "attn_k", "v_proj": "attn_v", "o_proj": "attn_output",
+              "gate_proj": "ffn_gate", "up_proj": "ffn_up", "down_proj": "ffn_down"}
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One sample as token ids, with the positions whose predictions are trained."""
+
+    ids: tuple[int, ...]  # the words and the answer (after the cached tool prompt)
+    positions: tuple[int, ...]  # index in ids of the token whose logits make the decision
+    candidates: tuple[tuple[int, ...] | None, ...]
+    targets: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Hyper-parameters of one run."""
+
+    rank: int = 16
+    alpha: float = 32.0
+    lr: float = 2e-3
+    batch: int = 16
+    epochs: float = 2.0
+    refresh_prefix: int = 4
+    """Recompute the shared tool-prompt cache (with the current adapter) every N steps."""
+    seed: int = 7
+    threads: int = 2
+
+
+def encode(caller: ToolCaller, samples: Sequence[Sample]) -> list[Encoded]:
+    out = []
+    for s in samples:
+        request = caller.request_tokens(s.text)
+        answer, points = caller.answer(s.call)
+        last = max(p.index for p in points)
+        ids = tuple(request + answer[:last])
+        # The token at answer index i is predicted by the position just before it.
+        positions = tuple(len(request) + p.index - 1 for p in points)
+        out.append(Encoded(ids, positions, tuple(p.candidates for p in points),
+                           tuple(p.target for p in points)))
+    return out
+
+
+def load_model(gguf: Path, threads: int) -> Any:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    torch.set_num_threads(threads)
+    return AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name,
+                                                dtype=torch.float32)
+
+
+def _prefix_cache(model: Any, prefix: Sequence[int]) -> Any:
+    import torch
+
+    with torch.no_grad():
+        out = model(input_ids=torch.tensor([list(prefix)]), use_cache=True)
+    return out.past_key_values
+
+
+def _batch_loss(model: Any, cache: Any, prefix_len: int, batch: Sequence[Encoded]) -> Any:
+    import torch
+    import torch.nn.functional as F
+
+    n = max(len(e.ids) for e in batch)
+    ids = torch.zeros((len(batch), n), dtype=torch.long)
+    for i, e in enumerate(batch):
+        ids[i, : len(e.ids)] = torch.tensor(e.ids)
+    # Right padding needs no mask: with causal attention no real token sees a pad.
+    c = copy.deepcopy(cache)
+    c.batch_repeat_interleave(len(batch))
+    positions = torch.arange(prefix_len, prefix_len + n).unsqueeze(0).expand(len(batch), n)
+    out = model.model(input_ids=ids, past_key_values=c, position_ids=positions, use_cache=True)
+    hidden = out.last_hidden_state
+    weight = model.lm_head.weight
+    losses = []
+    for i, e in enumerate(batch):
+        for pos, cands, target in zip(e.positions, e.candidates, e.targets, strict=True):
+            h = hidden[i, pos]
+            if cands is None:
+                logits = weight @ h
+                losses.append(F.cross_entropy(logits[None], torch.tensor([target])))
+            else:
+                idx = torch.tensor(cands)
+                logits = weight[idx] @ h
+                losses.append(F.cross_entropy(logits[None],
+                                              torch.tensor([cands.index(target)])))
+    return torch.stack(losses).mean()
+
+
+def train(caller: ToolCaller, samples: Sequence[Sample], gguf: Path,
+          settings: TrainSettings = TrainSettings(),
+          progress: Callable[[str], None] = print) -> Any:
+    """Train a LoRA adapter; returns the peft model."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    random.seed(settings.seed)
+    torch.manual_seed(settings.seed)
+    data = encode(caller, samples)
+    prefix = caller.prompt_tokens()
+    model = load_model(gguf, settings.threads)
+    model = get_peft_model(model, LoraConfig(
+        r=settings.rank, lora_alpha=int(settings.alpha), lora_dropout=0.0,
+        target_modules=list(TARGET_MODULES), bias="none"))
+    inner = model.base_model.model  # Gemma3ForCausalLM with LoRA layers
+    params = [p for p in model.parameters() if p.requires_grad]
+    steps = math.ceil(len(data) * settings.epochs / settings.batch)
+    opt = torch.optim.AdamW(params, lr=settings.lr, weight_decay=0.0)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=settings.lr, total_steps=steps,
+                                                pct_start=0.1)
+    progress(f"{len(data)} samples, {steps} steps of {settings.batch}, prompt "
+             f"{len(prefix)} tokens, {sum(p.numel() for p in params) / 1e6:.1f}M parameters")
+    order: list[Encoded] = []
+    cache = None
+    t0 = time.perf_counter()
+    for step in range(steps):
+        if len(order) < settings.batch:
+            extra = list(data)
+            random.shuffle(extra)
+            order += extra
+        batch, order = order[: settings.batch], order[settings.batch:]
+        if cache is None or step % settings.refresh_prefix == 0:
+            model.eval()
+            cache = _prefix_cache(inner, prefix)
+            model.train()
+        loss = _batch_loss(inner, cache, len(prefix), batch)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        if step % 5 == 0 or step == steps - 1:
+            progress(f"step {step + 1}/{steps} loss {loss.item():.4f} "
+                     f"({time.perf_counter() - t0:.0f} s)")
+    return model
+
+
+def export_lora_gguf(model: Any, path: Path, *, alpha: float, fingerprint: str,
+                     base: str) -> Path:
+    """Write the adapter in llama.cpp's LoRA GGUF format (f16 tensors)."""
+    import gguf
+    import numpy as np
+
+    writer = gguf.GGUFWriter(str(path), arch="gemma3")
+    writer.add_string("general.type", "adapter")
+    writer.add_string("adapter.type", "lora")
+    writer.add_float32("adapter.lora.alpha", float(alpha))
+    writer.add_string("general.name", "appliance tool adapter")
+    writer.add_string("appliance.tools_fingerprint", fingerprint)
+    writer.add_string("appliance.base_model", base)
+    count = 0
+    for name, tensor in model.named_parameters():
+        if "lora_" not in name:
+            continue
+        # ...layers.{i}.self_attn.q_proj.lora_A.default.weight
+        parts = name.split(".")
+        layer = int(parts[parts.index("layers") + 1])
+        module = next(p for p in parts if p in GGUF_NAMES)
+        kind = "lora_a" if "lora_A" in parts else "lora_b"
+        array = tensor.detach().float().numpy().astype(np.float16)
+        writer.add_tensor(f"blk.{layer}.{GGUF_NAMES[module]}.weight.{kind}", array)
+        count += 1
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    log.info("wrote %d LoRA tensors to %s", count, path)
+    return path
