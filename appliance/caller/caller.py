@@ -63,7 +63,7 @@ class ToolCaller:
         log.info("tool prompt: %d tokens for %d tools, %s in %.0f ms",
                  len(self._prefix), len(self.tools), "loaded from cache" if loaded else "evaluated",
                  (time.perf_counter() - t0) * 1000)
-        self.vocab = Vocab(engine)
+        self.vocab = Vocab.of(engine)
 
     @classmethod
     def from_config(cls, config: Config, *, model_path: Path | None = None,

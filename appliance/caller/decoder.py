@@ -20,8 +20,10 @@ returns exactly the tokens the decoder would emit for it (training data).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -35,7 +37,17 @@ MAX_NUMBER_CHARS = 12
 
 
 class Vocab:
-    """Token classes the decoder needs, computed once per model."""
+    """Token classes the decoder needs, computed once per model (see :meth:`of`)."""
+
+    _cache: ClassVar[weakref.WeakKeyDictionary[Engine, Vocab]] = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def of(cls, engine: Engine) -> Vocab:
+        """The engine's Vocab, built on first use (a scan of the whole vocabulary)."""
+        vocab = cls._cache.get(engine)
+        if vocab is None:
+            vocab = cls._cache[engine] = cls(engine)
+        return vocab
 
     def __init__(self, engine: Engine):
         self.piece = engine.piece

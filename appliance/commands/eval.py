@@ -1,0 +1,69 @@
+"""``appliance eval``: accuracy per category on home-style sets and BFCL, with the failures."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from appliance.caller import ToolCaller
+from appliance.caller.engine import Engine
+from appliance.commands.common import add_config_arg, config_from, print_json
+from appliance.evaluation import bfcl
+from appliance.evaluation.runner import Tally, read_jsonl, run_bfcl, run_home
+from appliance.modelstore import resolve_model
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "eval", help="measure the tool caller's accuracy on test sets")
+    add_config_arg(p)
+    p.add_argument("--set", type=Path, action="append", default=[], metavar="FILE.jsonl",
+                   help="a home-style set: {text, call: {name, arguments: {k: [ok...]}}|null}")
+    p.add_argument("--bfcl", default="", metavar="CATS",
+                   help=f"comma-separated BFCL categories ({', '.join(bfcl.CATEGORIES)})")
+    p.add_argument("--limit", type=int, default=None, help="first N cases of each BFCL category")
+    p.add_argument("--model", type=Path, help="the GGUF model (default: the config's)")
+    p.add_argument("--no-adapter", action="store_true", help="ignore the config's adapter")
+    p.add_argument("--failures", type=int, default=20, help="how many failures to list")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    tally = Tally()
+    adapter_name = "-"
+    if args.set:
+        config = config_from(args)
+        if args.no_adapter:
+            from dataclasses import replace
+
+            config = replace(config, model=replace(config.model, adapter=None))
+        adapter_name = config.model.adapter.name if config.model.adapter else "-"
+        caller = ToolCaller.from_config(config, model_path=args.model)
+        for path in args.set:
+            run_home(caller, read_jsonl(path), tally)
+        caller.close()
+    if args.bfcl:
+        engine = Engine(resolve_model(args.model))
+        run_bfcl(engine, [c.strip() for c in args.bfcl.split(",") if c.strip()], tally,
+                 limit=args.limit, progress=lambda m: print(m, file=sys.stderr))
+        engine.close()
+    rows = tally.rows()
+    if args.json:
+        print_json({"adapter": adapter_name, "rows": rows, "failures": tally.failures})
+        return 0
+    print("| category | right | total | accuracy % | unsupported |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        published = bfcl.PUBLISHED.get(r["category"].removeprefix("bfcl "))
+        extra = f" (FunctionGemma card: {published})" if published else ""
+        print(f"| {r['category']} | {r['right']} | {r['total']} | {r['percent']}{extra} "
+              f"| {r['unsupported']} |")
+    if tally.ms:
+        ordered = sorted(tally.ms)
+        print(f"\nmedian {ordered[len(ordered) // 2]:.0f} ms per utterance")
+    for f in tally.failures[: args.failures]:
+        print(f"  FAIL [{f['category']}] {f.get('text', '')!r}: {f.get('why')}")
+    return 0
