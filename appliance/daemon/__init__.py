@@ -1,0 +1,1 @@
+"""The long-running service: MQTT in and out, the journal, discovery, systemd integration."""
