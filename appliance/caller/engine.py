@@ -84,6 +84,21 @@ def _model_params(llama_cpp: object, *, repack: bool) -> Iterator[None]:
             module.llama_cpp.llama_model_default_params = original
 
 
+def check_adapter(path: Path) -> None:
+    """An adapter must be a GGUF of a known version with tensors in it."""
+    check_gguf(path, "adapter")
+    with path.open("rb") as f:
+        header = f.read(24)
+    if len(header) < 24:
+        raise ModelError(f"adapter file is truncated: {path}")
+    version = int.from_bytes(header[4:8], "little")
+    tensors = int.from_bytes(header[8:16], "little")
+    if version not in (2, 3):
+        raise ModelError(f"adapter file has unknown GGUF version {version}: {path}")
+    if tensors == 0:
+        raise ModelError(f"adapter file has no tensors: {path}")
+
+
 @dataclass
 class EvalStats:
     """Counters for one request (reset by :meth:`Engine.rewind`)."""
@@ -111,7 +126,7 @@ class Engine:
         path = Path(model_path)
         check_gguf(path)
         if adapter is not None:
-            check_gguf(Path(adapter), "adapter")
+            check_adapter(Path(adapter))
         n_threads = threads or default_threads()
         try:
             with _model_params(llama_cpp, repack=repack):
