@@ -2,6 +2,9 @@
 
 mosquitto 2.0 ignores ``-p`` when the config has a listener, so each broker gets its own
 config file with ``listener PORT 127.0.0.1`` and a persistence directory it can write.
+As root, mosquitto drops to user ``mosquitto``, which cannot enter pytest's private (0700)
+temporary directories: without a directory of its own it would silently lose its
+persistence, and with it every session and queued message across a restart.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,8 +27,10 @@ def free_port() -> int:
 class Broker:
     """Start, stop and restart a mosquitto process; persistence survives restarts."""
 
-    def __init__(self, workdir: Path, port: int | None = None):
+    def __init__(self, port: int | None = None):
         self.exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        workdir = Path(tempfile.mkdtemp(prefix="appliance-broker-"))
+        workdir.chmod(0o777)
         self.workdir = workdir
         self.port = port or free_port()
         self.host = "127.0.0.1"
@@ -69,6 +75,10 @@ class Broker:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def restart(self, down_s: float = 0.5) -> None:
         self.stop()

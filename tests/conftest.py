@@ -19,10 +19,10 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
     """A fresh mosquitto on a free loopback port, stopped after the test."""
     if not shutil.which("mosquitto") and not Path("/usr/sbin/mosquitto").exists():
         pytest.fail("mosquitto is not installed (tools/setup installs it)")
-    b = Broker(tmp_path / "broker")
+    b = Broker()
     b.start()
     yield b
-    b.stop()
+    b.remove()
 
 
 @pytest.fixture(scope="session")

@@ -77,6 +77,8 @@ class Service:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
+        # What the journal held before this start: read it before anything new arrives.
+        todo, interrupted = self.journal.recover()
         client_id = self.config.mqtt.client_id or f"appliance-{self.config.device.id}"
         self.link = Link(self.config.mqtt, client_id, self.topics.status, loop,
                          on_connect=self._on_connect, on_message=self._on_message,
@@ -90,7 +92,6 @@ class Service:
         except TimeoutError:
             log.warning("MQTT broker %s:%s not reachable yet; going on without it",
                         self.config.mqtt.host, self.config.mqtt.port)
-        todo, interrupted = self.journal.recover()
         for entry in interrupted:
             # It may or may not have acted before the crash: report, never run twice.
             self._finish(entry.id, entry.body.get("text") or "", None, False, None,
@@ -268,37 +269,60 @@ class Service:
             return self._finish(entry.id, text, None, True, {"done": "no tool applies"}, None,
                                 (time.perf_counter() - t0) * 1000)
         self._publish(self.topics.event("call"), json.dumps({"id": entry.id, "call": call}))
-        try:
-            self.journal.running(entry.id)
-        except JournalError as exc:
-            return self._finish(entry.id, text, call, False, None, str(exc), 0.0)
-        result = await loop.run_in_executor(self.pool, self.dispatcher.execute, decision.call)
-        ms = (time.perf_counter() - t0) * 1000
-        if result.pending_confirmation:
-            self._pending_confirm[entry.id] = (result.pending_confirmation, text, t0)
-        return self._finish(entry.id, text, call, result.ok, result.to_dict(), result.error, ms)
+        tool_call = decision.call
+
+        def act() -> dict[str, Any]:
+            # In the action's own thread: marked running only as it starts, its result
+            # journaled as soon as it ends, so a crash can only catch the action itself.
+            try:
+                self.journal.running(entry.id)
+            except JournalError as exc:
+                return self._result(entry.id, text, call, False, None, str(exc), 0.0)
+            result = self.dispatcher.execute(tool_call)
+            payload = self._result(entry.id, text, call, result.ok, result.to_dict(),
+                                   result.error, (time.perf_counter() - t0) * 1000)
+            if result.pending_confirmation:
+                self._pending_confirm[entry.id] = (result.pending_confirmation, text, t0)
+            return payload
+
+        payload = await loop.run_in_executor(self.pool, act)
+        self._announce(payload)
+        return payload
 
     def _finish(self, cid: str, text: str, call: dict[str, Any] | None, ok: bool,
                 result: dict[str, Any] | None, error: str | None, ms: float) -> dict[str, Any]:
+        payload = self._result(cid, text, call, ok, result, error, ms)
+        self._announce(payload)
+        return payload
+
+    def _result(self, cid: str, text: str, call: dict[str, Any] | None, ok: bool,
+                result: dict[str, Any] | None, error: str | None, ms: float) -> dict[str, Any]:
+        """Journal the result with its outbox message (any thread)."""
         payload: dict[str, Any] = {"id": cid, "text": text, "call": call, "ok": ok,
                                    "ms": round(ms, 1)}
         if error is not None:
             payload["error"] = error
-            self._publish(self.topics.event("error"), json.dumps({"id": cid, "error": error}))
         if result is not None:
             payload["result"] = result
-        message = json.dumps(payload)
         try:
-            self.journal.finish(cid, payload, (self.topics.result, message, 1, False))
+            self.journal.finish(cid, payload, (self.topics.result, json.dumps(payload), 1, False))
         except JournalError as exc:
             log.error("result of %s not journaled: %s", cid, exc)
-            if self.link is not None:
-                self.link.publish(self.topics.result, message, qos=1)
+            payload["_unjournaled"] = True
+        return payload
+
+    def _announce(self, payload: dict[str, Any]) -> None:
+        """On the event loop: events, state, and the outbox out to the broker."""
+        if payload.pop("_unjournaled", False) and self.link is not None:
+            self.link.publish(self.topics.result, json.dumps(payload), qos=1)
+        if "error" in payload:
+            self._publish(self.topics.event("error"),
+                          json.dumps({"id": payload["id"], "error": payload["error"]}))
         self._publish(self.topics.state("last_result"),
-                      (result or {}).get("done") or error or "", retain=True)
+                      (payload.get("result") or {}).get("done") or payload.get("error") or "",
+                      retain=True)
         self.handled += 1
         self._flush_outbox()
-        return payload
 
     def _enqueue_result(self, payload: dict[str, Any]) -> None:
         try:
