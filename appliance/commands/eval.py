@@ -25,6 +25,7 @@ def register(sub: Any) -> None:
                    help=f"comma-separated BFCL categories ({', '.join(bfcl.CATEGORIES)})")
     p.add_argument("--limit", type=int, default=None, help="first N cases of each BFCL category")
     p.add_argument("--model", type=Path, help="the GGUF model (default: the config's)")
+    p.add_argument("--adapter", type=Path, help="a LoRA adapter for the BFCL runs")
     p.add_argument("--no-adapter", action="store_true", help="ignore the config's adapter")
     p.add_argument("--failures", type=int, default=20, help="how many failures to list")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
             run_home(caller, read_jsonl(path), tally)
         caller.close()
     if args.bfcl:
-        engine = Engine(resolve_model(args.model))
+        engine = Engine(resolve_model(args.model), adapter=args.adapter)
         run_bfcl(engine, [c.strip() for c in args.bfcl.split(",") if c.strip()], tally,
                  limit=args.limit, progress=lambda m: print(m, file=sys.stderr))
         engine.close()
