@@ -102,20 +102,29 @@ def test_answer_tokens_for_every_example(home_caller: ToolCaller) -> None:
             assert text.endswith("<end_function_call>")
 
 
-def test_same_calls_as_the_plain_grammar(home_caller: ToolCaller, home_config: Any) -> None:
-    """The fast decoder reaches the calls that llama.cpp's GBNF sampler reaches (greedy)."""
-    from appliance.caller.plain import PlainGrammarCaller
+def test_same_calls_as_the_plain_grammar(home_config: Any) -> None:
+    """The fast decoder reaches the calls that llama.cpp's GBNF sampler reaches (greedy).
 
-    plain = PlainGrammarCaller(home_config.tools, home_caller.engine.model_path,
-                               adapter=home_caller.engine.adapter_path,
-                               few_shot=home_caller.few_shot)
+    Compared on the bare model with worked examples. (With the adapter, llama-cpp-python's
+    grammar sampler spells the markers in fragments the adapter never writes, such as
+    "s", "ta", "r", "t" for "start", and drifts; the fast decoder keeps the tokenization
+    the adapter was trained on.)
+    """
+    from appliance.caller.engine import Engine
+    from appliance.caller.plain import PlainGrammarCaller
+    from appliance.modelstore import resolve_model
+
+    model = resolve_model(None)
+    fast = ToolCaller(home_config.tools, Engine(model), few_shot=True)
+    plain = PlainGrammarCaller(home_config.tools, model, few_shot=True)
     try:
         for text in ("set the fan to low", "open the garage door", "lock the front door",
                      "what's the weather in berlin", "play some jazz", "set a timer for 5 minutes"):
-            fast, slow = home_caller.decide(text), plain.decide(text)
-            assert fast.call == slow.call, (text, fast.raw, slow.raw)
+            a, b = fast.decide(text), plain.decide(text)
+            assert a.call == b.call, (text, a.raw, b.raw)
     finally:
         plain.close()
+        fast.close()
 
 
 @pytest.mark.parametrize("text,error", [

@@ -42,9 +42,12 @@ class PlainGrammarCaller:
     def decide(self, text: str) -> Decision:
         t0 = time.perf_counter()
         words = clean_utterance(text)
+        # Greedy for real: llama-cpp-python's default repeat_penalty (1.1) applies even at
+        # temperature 0 and pushes the model off the tokens the tool prompt repeats
+        # ("escape", "function"...), into spellings it never uses.
         out = self.llm.create_completion(
             self.prefix + prompt.user_turn(words), max_tokens=96, temperature=0.0,
-            grammar=self.grammar, stop=[prompt.END_CALL, prompt.END_TURN],
+            repeat_penalty=1.0, grammar=self.grammar, stop=[prompt.END_CALL, prompt.END_TURN],
         )
         raw = str(out["choices"][0]["text"])  # type: ignore[index]
         ms = (time.perf_counter() - t0) * 1000
