@@ -26,14 +26,17 @@ from .conftest import HOME_YAML, ROOT
 class Recorder:
     """A loopback HTTP server that counts how often each command id reached it."""
 
-    def __init__(self) -> None:
+    def __init__(self, slow: dict[str, float] | None = None) -> None:
         self.counts: Counter[str] = Counter()
+        self.slow = slow or {}  # tag -> seconds to stall before answering
         recorder = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 n = int(self.headers.get("Content-Length") or 0)
-                recorder.counts[json.loads(self.rfile.read(n))["tag"]] += 1
+                tag = json.loads(self.rfile.read(n))["tag"]
+                recorder.counts[tag] += 1
+                time.sleep(recorder.slow.get(tag, 0))
                 self.send_response(200)
                 self.send_header("Content-Length", "2")
                 self.end_headers()

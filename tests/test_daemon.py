@@ -163,3 +163,36 @@ def test_unit_file_verifies_and_is_hardened(tmp_path: Path) -> None:
     line = next(x for x in security.stdout.splitlines() if "Overall exposure level" in x)
     exposure = float(line.split(":")[1].split()[0])
     assert exposure <= 3.5, line
+
+
+def test_a_slow_action_does_not_hold_up_the_next_command(tmp_path: Path,
+                                                         broker: Broker) -> None:
+    recorder = Recorder(slow={"slow": 3.0})
+    config = write_config(tmp_path, broker, recorder)
+    client = Client(broker)
+    daemon = Daemon(config, tmp_path)
+    daemon.start()
+    try:
+        client.send(call("slow", "record", tag="slow"))
+        time.sleep(0.3)
+        client.send(call("quick", "record", tag="quick"))
+        client.wait_result("slow", timeout=30)
+        order = [r["id"] for r in client.results()]
+        assert order.index("quick") < order.index("slow")
+    finally:
+        daemon.stop()
+        client.close()
+        recorder.close()
+
+
+def test_logs_go_to_the_journal_under_systemd(monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
+
+    from appliance import logs
+
+    monkeypatch.delenv("INVOCATION_ID", raising=False)
+    monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+    assert logs.setup(logging.INFO) == "stderr"
+    monkeypatch.setenv("INVOCATION_ID", "0123456789abcdef")
+    assert logs.setup(logging.INFO) == "journal"  # systemd-python is installed by tools/setup
+    logging.getLogger().handlers.clear()
