@@ -250,7 +250,7 @@ def _paths(section: Mapping[str, Any], keys: tuple[str, ...], base: Path) -> dic
 
 def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None = None) -> Config:
     """Validate already-parsed YAML/JSON data and build a :class:`Config`."""
-    from appliance.executors import action_schemas
+    from appliance.executors import action_schemas, check_action
 
     base = base_dir or Path.cwd()
     _validate(data, CONFIG_SCHEMA, source=source)
@@ -264,6 +264,7 @@ def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None =
             raise ConfigError(f"unknown action kind {kind!r} (known: {', '.join(sorted(schemas))})",
                               source=source, path=f"tools[{i}].action.kind")
         _validate(action, schemas[kind], source=source, prefix=f"tools[{i}].action")
+        check_action(action, source=source, path=f"tools[{i}].action")  # templates parse
     toolbox = Toolbox((tool_from_mapping(t) for t in data["tools"]), source=source)
     model = _paths(data.get("model", {}), ("path", "adapter"), base)
     mqtt = _paths(data.get("mqtt", {}), ("ca_file", "password_file"), base)

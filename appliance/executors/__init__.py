@@ -15,12 +15,13 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from appliance.errors import ApplianceError, CallError
-from appliance.executors.base import Executor
+from appliance.errors import ApplianceError, CallError, ConfigError, TemplateError
+from appliance.executors.base import Executor, Kind, kinds
+from appliance.executors.templating import check
 from appliance.messages import ActionResult, ToolCall
 from appliance.tools import Toolbox
 
@@ -29,14 +30,31 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Dispatcher", "Executor", "action_schemas"]
+__all__ = ["Dispatcher", "Executor", "Kind", "action_schemas", "check_action", "kinds"]
+
+MAX_PENDING = 64  # unconfirmed calls kept at once; the oldest goes first
 
 
 def action_schemas() -> dict[str, dict[str, Any]]:
     """JSON Schema of each action kind's ``action:`` block, by kind name."""
-    from appliance.executors import gpio, http, mqtt
+    return {name: kind.schema for name, kind in kinds().items()}
 
-    return {"gpio": gpio.ACTION_SCHEMA, "mqtt": mqtt.ACTION_SCHEMA, "http": http.ACTION_SCHEMA}
+
+def check_action(action: Mapping[str, Any], *, source: str | None = None,
+                 path: str = "action") -> None:
+    """Raise :class:`ConfigError` naming the key if a template in ``action`` does not parse."""
+    kind = kinds().get(str(action.get("kind")))
+    if kind is None:
+        raise ConfigError(f"unknown action kind {action.get('kind')!r} "
+                          f"(known: {', '.join(sorted(kinds()))})", source=source,
+                          path=f"{path}.kind")
+    for key in kind.templates:
+        if isinstance(action.get(key), str):
+            try:
+                check(action[key], what=key)
+            except TemplateError as exc:
+                raise ConfigError(str(exc).removeprefix(f"{key}: "), source=source,
+                                  path=f"{path}.{key}") from None
 
 
 @dataclass(frozen=True)
@@ -50,10 +68,10 @@ class Pending:
 class Dispatcher:
     """Validated calls in, action results out; one executor per kind, made on first use."""
 
-    def __init__(self, toolbox: Toolbox, factories: dict[str, Callable[[], Executor]], *,
+    def __init__(self, toolbox: Toolbox, factories: Mapping[str, Callable[[], Executor]], *,
                  confirm_timeout_s: float = 30.0, clock: Callable[[], float] = time.monotonic):
         self.toolbox = toolbox
-        self._factories = factories
+        self._factories = dict(factories)
         self._executors: dict[str, Executor] = {}
         self._pending: dict[str, Pending] = {}
         self._lock = threading.Lock()
@@ -61,21 +79,25 @@ class Dispatcher:
         self._clock = clock
 
     @classmethod
-    def from_config(cls, config: Config) -> Dispatcher:
-        from appliance.executors.gpio import GpioExecutor
-        from appliance.executors.http import HttpExecutor
-        from appliance.executors.mqtt import MqttExecutor
-
-        factories: dict[str, Callable[[], Executor]] = {
-            "gpio": lambda: GpioExecutor(config.gpio.pin_factory),
-            "mqtt": lambda: MqttExecutor(config.mqtt),
-            "http": lambda: HttpExecutor(config.http),
-        }
+    def from_config(cls, config: Config, *,
+                    executors: Mapping[str, Executor] | None = None) -> Dispatcher:
+        """Executors for every kind (``executors`` replaces some, e.g. GPIO on given pins)."""
+        for i, tool in enumerate(config.tools):
+            if tool.action is not None:
+                check_action(tool.action, source=config.source, path=f"tools[{i}].action")
+        factories: dict[str, Callable[[], Executor]] = {}
+        for name, kind in kinds().items():
+            factories[name] = lambda kind=kind: kind.from_config(config)  # type: ignore[misc]
+        for name, executor in (executors or {}).items():
+            factories[name] = lambda executor=executor: executor  # type: ignore[misc]
         return cls(config.tools, factories, confirm_timeout_s=config.daemon.confirm_timeout_s)
 
     def executor(self, kind: str) -> Executor:
+        """The executor of ``kind``, made on first use and kept."""
         with self._lock:
             if kind not in self._executors:
+                if kind not in self._factories:
+                    raise ConfigError(f"unknown action kind {kind!r}")
                 self._executors[kind] = self._factories[kind]()
             return self._executors[kind]
 
@@ -84,38 +106,49 @@ class Dispatcher:
         """Carry out ``call`` (validated again here); never raises."""
         try:
             call = self.toolbox.validate(call)
+            tool = self.toolbox[call.name]
         except CallError as exc:
             return ActionResult(call.name, False, error=str(exc))
-        tool = self.toolbox[call.name]
         if tool.action is None:
             return ActionResult(tool.name, False, error=f"{tool.name}: no action is declared")
         if tool.confirm and not confirmed and not dry_run:
-            token = secrets.token_hex(4)
-            with self._lock:
-                self._expire()
-                self._pending[token] = Pending(call, self._clock() + self.confirm_timeout_s)
-            return ActionResult(tool.name, False, done=f"{call} needs confirmation",
-                                pending_confirmation=token)
+            return self._hold(call)
         try:
-            executor = self.executor(str(tool.action["kind"]))
-            result = executor.execute(tool, call, dry_run=dry_run)
+            result = self.executor(str(tool.action["kind"])).execute(tool, call, dry_run=dry_run)
         except ApplianceError as exc:
-            result = ActionResult(tool.name, False, error=str(exc))
+            result = ActionResult(tool.name, False, error=f"{tool.name}: {exc}")
         except Exception as exc:  # an executor bug must not take the appliance down
             log.exception("executor for %s failed", tool.name)
             result = ActionResult(tool.name, False, error=f"{tool.name}: internal error: {exc}")
+        if dry_run and tool.confirm and result.ok:
+            result = ActionResult(result.tool, True, f"{result.done} (after confirmation)",
+                                  result.value)
         level = logging.INFO if result.ok else logging.WARNING
-        log.log(level, "%s: %s", call, result.done if result.ok else result.error)
+        log.log(level, "%s%s: %s", "dry run " if dry_run else "", call,
+                result.done if result.ok else result.error)
         return result
 
+    def _hold(self, call: ToolCall) -> ActionResult:
+        token = secrets.token_hex(8)
+        with self._lock:
+            self._expire()
+            while len(self._pending) >= MAX_PENDING:
+                del self._pending[next(iter(self._pending))]
+            self._pending[token] = Pending(call, self._clock() + self.confirm_timeout_s)
+        log.info("%s waits for confirmation %s (%g s)", call, token, self.confirm_timeout_s)
+        return ActionResult(call.name, False,
+                            done=f"{call} needs confirmation "
+                                 f"(within {self.confirm_timeout_s:g} s)",
+                            pending_confirmation=token)
+
     def confirm(self, token: str) -> ActionResult:
-        """Run the call waiting under ``token``, unless it expired."""
+        """Run the call waiting under ``token``, unless it expired; a token works once."""
         with self._lock:
             self._expire()
             pending = self._pending.pop(token, None)
         if pending is None:
             return ActionResult("", False, error=f"nothing waits for confirmation {token!r} "
-                                                 "(unknown or expired)")
+                                                 "(unknown, already used or expired)")
         return self.execute(pending.call, confirmed=True)
 
     def _expire(self) -> None:
@@ -125,7 +158,12 @@ class Dispatcher:
             del self._pending[token]
 
     def close(self) -> None:
+        """Close every executor made so far; pending confirmations are dropped."""
         with self._lock:
             for ex in self._executors.values():
-                ex.close()
+                try:
+                    ex.close()
+                except Exception:  # one executor failing to close must not stop the others
+                    log.exception("closing the %s executor failed", ex.kind)
             self._executors.clear()
+            self._pending.clear()

@@ -1,18 +1,24 @@
 """HTTP actions with httpx: a templated request to an allowed host, its answer in the result.
 
-A call cannot steer a request elsewhere: arguments are percent-encoded before they enter
-the URL template (so ``../``, ``?``, ``#``, ``@`` or ``//host`` stay data), the final URL's
-scheme, host and port must be on ``http.allowed_hosts``, redirects are followed by hand and
-each hop is checked the same way, responses are read up to ``http.max_response_bytes``,
-and every request has a timeout.
+A call cannot steer a request elsewhere:
+
+- arguments are percent-encoded before they enter the URL template, so ``/``, ``?``, ``#``,
+  ``@``, ``:`` or ``//host`` stay data; a value that is only dots (``..``) is refused;
+- the final URL is parsed by httpx itself (the parser that sends the request) and its
+  scheme, host and port must be on ``http.allowed_hosts``;
+- redirects are followed by hand, each hop checked the same way, never from https to http;
+- proxies from the environment are ignored, so the connection goes to the checked host;
+- every request has a timeout (and an overall deadline), and an answer is read up to
+  ``http.max_response_bytes`` and dropped beyond.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -22,9 +28,17 @@ from appliance.executors.templating import render
 from appliance.messages import ActionResult, ToolCall
 from appliance.tools import Tool
 
+if TYPE_CHECKING:
+    from appliance.config import Config
+
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 3
+DEFAULT_PORTS = {"http": 80, "https": 443}
+VALUE_CHARS = 1000  # a text answer is cut to this for the result
+
+TEMPLATE_KEYS = ("url", "body")
+"""Keys of the action block that are Jinja2 templates."""
 
 ACTION_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -33,26 +47,37 @@ ACTION_SCHEMA: dict[str, Any] = {
     "properties": {
         "kind": {"const": "http"},
         "method": {"enum": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
-        "url": {"type": "string", "minLength": 1},
+        "url": {"type": "string", "pattern": "^https?://",
+                "description": "template; arguments are percent-encoded into it"},
         "body": {"type": "string", "description": "template for the request body"},
         "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-        "result": {"type": "string",
+        "result": {"type": "string", "minLength": 1,
                    "description": "dotted path of the field to return from a JSON answer"},
     },
 }
 
 
-def _url_value(value: Any) -> str:
-    return quote(str(value), safe="")
+def url_value(name: str, value: Any) -> str:
+    """An argument put into a URL: percent-encoded, all of it, so it stays one piece of data."""
+    text = str(value)
+    if text.strip(".") == "" and text:
+        raise HttpError(f"argument {name}={text!r} would be a dot segment in the URL")
+    return quote(text, safe="")
 
 
-def host_key(url: str) -> tuple[str, str]:
-    """(scheme, host[:port]) of a URL, lower case, the port explicit only if not default."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    port = parts.port
-    default = {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, host if port in (None, default) else f"{host}:{port}"
+def parse_allowed(entries: tuple[str, ...] | list[str]) -> set[tuple[str, int | None]]:
+    """``host`` or ``host:port`` entries as (host, port or None for the scheme's default)."""
+    out: set[tuple[str, int | None]] = set()
+    for entry in entries:
+        parts = urlsplit("//" + entry.strip())
+        try:
+            port = parts.port
+        except ValueError:
+            raise HttpError(f"http.allowed_hosts: bad entry {entry!r}") from None
+        if not parts.hostname or parts.path or parts.username:
+            raise HttpError(f"http.allowed_hosts: bad entry {entry!r} (want host or host:port)")
+        out.add((parts.hostname.lower(), port))
+    return out
 
 
 def extract(data: Any, path: str) -> Any:
@@ -74,68 +99,110 @@ class HttpExecutor:
 
     def __init__(self, settings: HttpSettings, *, transport: httpx.BaseTransport | None = None):
         self.settings = settings
-        self.allowed = {h.lower() for h in settings.allowed_hosts}
+        self.allowed = parse_allowed(settings.allowed_hosts)
         self._client = httpx.Client(timeout=settings.timeout_s, follow_redirects=False,
-                                    transport=transport)
+                                    trust_env=False, transport=transport)
 
-    def _check(self, tool: Tool, url: str) -> None:
-        scheme, host = host_key(url)
-        if scheme not in ("http", "https"):
-            raise HttpError(f"{tool.name}: scheme {scheme!r} is not allowed ({url})")
-        if host not in self.allowed:
-            raise HttpError(f"{tool.name}: host {host!r} is not in http.allowed_hosts ({url})")
+    def check(self, tool: Tool, url: str | httpx.URL) -> httpx.URL:
+        """The URL as httpx will send it, if its scheme, host and port are allowed."""
+        try:
+            parsed = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError, ValueError) as exc:
+            raise HttpError(f"{tool.name}: not a valid URL {str(url)!r}: {exc}") from None
+        if parsed.scheme not in DEFAULT_PORTS:
+            raise HttpError(f"{tool.name}: scheme {parsed.scheme!r} is not allowed ({parsed})")
+        host = parsed.host.lower()
+        port = parsed.port or DEFAULT_PORTS[parsed.scheme]
+        ok = (host, port) in self.allowed or (
+            port == DEFAULT_PORTS[parsed.scheme] and (host, None) in self.allowed)
+        if not ok or parsed.userinfo:
+            shown = host if parsed.port is None else f"{host}:{port}"
+            raise HttpError(f"{tool.name}: host {shown!r} is not in http.allowed_hosts "
+                            f"({parsed.scheme}://{shown})")
+        return parsed
 
     def execute(self, tool: Tool, call: ToolCall, *, dry_run: bool = False) -> ActionResult:
         action = dict(tool.action or {})
         method = action.get("method", "GET")
         try:
-            url = render(action["url"], call.arguments, what=f"{tool.name} url",
-                         quote=_url_value)
-            self._check(tool, url)
+            url = self.check(tool, render(action["url"], call.arguments,
+                                          what=f"{tool.name} url", quote=url_value))
             body = (render(action["body"], call.arguments, what=f"{tool.name} body")
                     if "body" in action else None)
             if dry_run:
-                return ActionResult(tool.name, True, f"would {method} {url}")
-            value, status = self._request(tool, method, url, body, action)
-            return ActionResult(tool.name, True, f"{method} {url} -> {status}", value=value)
+                return ActionResult(tool.name, True, f"would {method} {url}"
+                                    + (f" with {body!r}" if body else ""))
+            value, status, final = self._request(tool, method, url, body, action)
+            return ActionResult(tool.name, True, f"{method} {final} -> {status}", value=value)
         except (HttpError, TemplateError) as exc:
-            return ActionResult(tool.name, False, error=str(exc))
+            message = str(exc)
+            if not message.startswith(tool.name):
+                message = f"{tool.name}: {message}"
+            return ActionResult(tool.name, False, error=message)
 
-    def _request(self, tool: Tool, method: str, url: str, body: str | None,
-                 action: dict[str, Any]) -> tuple[Any, int]:
-        headers = dict(action.get("headers", {}))
+    def _request(self, tool: Tool, method: str, url: httpx.URL, body: str | None,
+                 action: dict[str, Any]) -> tuple[Any, int, httpx.URL]:
+        # identity: the size cap counts the bytes that arrive, so no gzip bomb can expand
+        headers = {**action.get("headers", {}), "Accept-Encoding": "identity"}
+        # The per-read timeout alone lets a server trickle bytes forever; bound the whole.
+        deadline = time.monotonic() + 2 * self.settings.timeout_s
         for _ in range(MAX_REDIRECTS + 1):
             try:
                 with self._client.stream(method, url, content=body, headers=headers) as resp:
                     if resp.is_redirect:
-                        target = urljoin(url, resp.headers.get("location", ""))
-                        self._check(tool, target)  # a redirect off the allowed hosts: refused
-                        url = target
-                        if resp.status_code == 303:
+                        location = resp.headers.get("location")
+                        if not location:
+                            raise HttpError(f"{tool.name}: {method} {url} redirected nowhere")
+                        target = self.check(tool, url.join(location))
+                        if url.scheme == "https" and target.scheme != "https":
+                            raise HttpError(f"{tool.name}: redirect from https to {target} "
+                                            "refused")
+                        if resp.status_code == 303 or (resp.status_code in (301, 302)
+                                                       and method == "POST"):
                             method, body = "GET", None
+                        url = target
                         continue
-                    data = bytearray()
-                    for chunk in resp.iter_bytes():
-                        data += chunk
-                        if len(data) > self.settings.max_response_bytes:
-                            raise HttpError(f"{tool.name}: answer larger than "
-                                            f"{self.settings.max_response_bytes} bytes, dropped")
+                    data = self._read(tool, resp, deadline)
                     if resp.status_code >= 400:
                         raise HttpError(f"{tool.name}: {method} {url} answered "
                                         f"{resp.status_code} {resp.reason_phrase}")
-                    return self._value(tool, bytes(data), resp, action), resp.status_code
+                    return self._value(tool, data, resp, action), resp.status_code, url
             except httpx.TimeoutException:
                 raise HttpError(f"{tool.name}: {method} {url} timed out after "
                                 f"{self.settings.timeout_s:g} s") from None
             except httpx.HTTPError as exc:
-                raise HttpError(f"{tool.name}: {method} {url} failed: {exc}") from None
+                raise HttpError(f"{tool.name}: {method} {url} failed: "
+                                f"{type(exc).__name__}: {exc}") from None
         raise HttpError(f"{tool.name}: more than {MAX_REDIRECTS} redirects")
+
+    def _read(self, tool: Tool, resp: httpx.Response, deadline: float) -> bytes:
+        """The body, up to the cap and the deadline; a larger or slower answer is an error."""
+        cap = self.settings.max_response_bytes
+        too_big = f"{tool.name}: answer larger than {cap} bytes, dropped"
+        declared = resp.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise HttpError(too_big)
+        data = bytearray()
+        for chunk in resp.iter_raw():
+            data += chunk
+            if len(data) > cap:
+                raise HttpError(too_big)
+            if time.monotonic() > deadline:
+                raise HttpError(f"{tool.name}: the answer took longer than "
+                                f"{2 * self.settings.timeout_s:g} s, dropped")
+        return bytes(data)
 
     @staticmethod
     def _value(tool: Tool, data: bytes, resp: httpx.Response, action: dict[str, Any]) -> Any:
-        text = data.decode(resp.encoding or "utf-8", errors="replace")
+        text = data.decode(resp.charset_encoding or "utf-8", errors="replace")
+        is_json = "json" in resp.headers.get("content-type", "")
         if "result" not in action:
-            return text[:500] if text else None
+            if is_json:
+                try:
+                    return json.loads(text)
+                except json.JSONDecodeError:
+                    pass
+            return text[:VALUE_CHARS] if text else None
         try:
             parsed = json.loads(text)
         except json.JSONDecodeError:
@@ -144,3 +211,7 @@ class HttpExecutor:
 
     def close(self) -> None:
         self._client.close()
+
+
+def from_config(config: Config) -> HttpExecutor:
+    return HttpExecutor(config.http)
