@@ -42,7 +42,7 @@ def states(factory: MockFactory, pin: int) -> list[float]:
 def test_light_pin_is_chosen_by_the_room(factory: MockFactory) -> None:
     d = home(factory)
     r = d.execute(ToolCall("set_light", {"room": "kitchen", "state": "on"}))
-    assert r.ok and r.done == "switch GPIO17 on" and r.value is True
+    assert r.ok and r.done == "switched GPIO17 on" and r.value is True
     d.execute(ToolCall("set_light", {"room": "living room", "state": "on"}))
     d.execute(ToolCall("set_light", {"room": "kitchen", "state": "off"}))
     factory.pin(17).assert_states([False, True, False])
@@ -87,7 +87,7 @@ def test_garage_door_pulses_only_after_confirmation(factory: MockFactory) -> Non
     assert not pending.ok and pending.pending_confirmation
     assert 6 not in factory.pins  # nothing happened yet
     done = d.confirm(pending.pending_confirmation)
-    assert done.ok and done.done == "pulse GPIO6 for 500 ms"
+    assert done.ok and done.done == "pulsed GPIO6 for 500 ms"
     factory.pin(6).assert_states([False, True, False])
     # The pin's own record: the button was held for (at least) the configured time.
     assert factory.pin(6).states[-1].timestamp >= 0.49

@@ -55,7 +55,7 @@ def test_weather_field_comes_back_as_the_value(server: LoopbackServer) -> None:
     assert r.value == "17"
     assert (server.requests[-1].method, server.requests[-1].path) == (
         "GET", "/weather/new%20york?format=j1")
-    assert f"GET http://{server.host}/weather/new%20york?format=j1 -> 200" in r.done
+    assert f"sent GET http://{server.host}/weather/new%20york?format=j1 -> 200" in r.done
 
 
 def test_music_is_a_post_with_a_json_body(server: LoopbackServer) -> None:

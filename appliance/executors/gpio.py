@@ -167,7 +167,6 @@ class GpioExecutor:
 
     def execute(self, tool: Tool, call: ToolCall, *, dry_run: bool = False) -> ActionResult:
         action = dict(tool.action or {})
-        would = "would " if dry_run else ""
         try:
             pin = self._pin(tool, action, call)
             kind = action["device"]
@@ -177,7 +176,8 @@ class GpioExecutor:
                     dev, lock = self._device(tool, "pwm", pin, action)
                     with lock:
                         dev.value = duty
-                return ActionResult(tool.name, True, f"{would}set GPIO{pin} PWM duty {duty:.2f}",
+                verb = "would set" if dry_run else "set"
+                return ActionResult(tool.name, True, f"{verb} GPIO{pin} PWM duty {duty:.2f}",
                                     value=duty)
             if kind == "pulse":
                 ms = int(action.get("pulse_ms", 500))
@@ -189,7 +189,8 @@ class GpioExecutor:
                             time.sleep(ms / 1000)
                         finally:
                             dev.off()
-                return ActionResult(tool.name, True, f"{would}pulse GPIO{pin} for {ms} ms")
+                verb = "would pulse" if dry_run else "pulsed"
+                return ActionResult(tool.name, True, f"{verb} GPIO{pin} for {ms} ms")
             text = render(action.get("value", "{{ state }}"), call.arguments,
                           what=f"{tool.name} value").strip().lower()
             if text not in _TRUE | _FALSE:
@@ -199,7 +200,8 @@ class GpioExecutor:
                 dev, lock = self._device(tool, "output", pin, action)
                 with lock:
                     dev.on() if on else dev.off()
-            return ActionResult(tool.name, True, f"{would}switch GPIO{pin} {'on' if on else 'off'}",
+            verb = "would switch" if dry_run else "switched"
+            return ActionResult(tool.name, True, f"{verb} GPIO{pin} {'on' if on else 'off'}",
                                 value=on)
         except (GpioError, TemplateError) as exc:
             return ActionResult(tool.name, False, error=str(exc))

@@ -133,7 +133,8 @@ class HttpExecutor:
                 return ActionResult(tool.name, True, f"would {method} {url}"
                                     + (f" with {body!r}" if body else ""))
             value, status, final = self._request(tool, method, url, body, action)
-            return ActionResult(tool.name, True, f"{method} {final} -> {status}", value=value)
+            return ActionResult(tool.name, True, f"sent {method} {final} -> {status}",
+                                value=value)
         except (HttpError, TemplateError) as exc:
             message = str(exc)
             if not message.startswith(tool.name):
