@@ -159,7 +159,7 @@ def test_confirmation_runs_the_call_once(factory: MockFactory) -> None:
                                executors={"gpio": GpioExecutor(factory=factory)})
     held = d.execute(ToolCall("garage_door", {"action": "open"}))
     assert not held.ok and held.error is None and held.pending_confirmation
-    assert "needs confirmation" in held.done
+    assert held.done == 'garage_door(action="open"): would pulse GPIO6 for 500 ms'
     done = d.confirm(held.pending_confirmation)
     assert done.ok and done.tool == "garage_door"
     again = d.confirm(held.pending_confirmation)
@@ -191,8 +191,15 @@ def test_confirm_timeout_comes_from_the_config() -> None:
     raw["daemon"] = {"confirm_timeout_s": 7}
     d = Dispatcher.from_config(parse_config(raw, source="t.yaml"))
     assert d.confirm_timeout_s == 7
-    assert "within 7 s" in d.execute(ToolCall("lock_door", {"door": "front",
-                                                            "action": "lock"})).done
+
+
+def test_a_call_that_cannot_work_is_not_held() -> None:
+    raw = raw_home()
+    i = tool_index(raw, "lock_door")
+    raw["tools"][i]["action"]["payload"] = "{{ action | upper }}{{ nope }}"
+    d = Dispatcher.from_config(parse_config(raw, source="t.yaml"))
+    r = d.execute(ToolCall("lock_door", {"door": "front", "action": "lock"}))
+    assert not r.ok and not r.pending_confirmation and "template failed" in (r.error or "")
 
 
 # -- never a crash --------------------------------------------------------------------------

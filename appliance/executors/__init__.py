@@ -23,7 +23,7 @@ from appliance.errors import ApplianceError, CallError, ConfigError, TemplateErr
 from appliance.executors.base import Executor, Kind, kinds
 from appliance.executors.templating import check
 from appliance.messages import ActionResult, ToolCall
-from appliance.tools import Toolbox
+from appliance.tools import Tool, Toolbox
 
 if TYPE_CHECKING:
     from appliance.config import Config
@@ -112,14 +112,10 @@ class Dispatcher:
         if tool.action is None:
             return ActionResult(tool.name, False, error=f"{tool.name}: no action is declared")
         if tool.confirm and not confirmed and not dry_run:
-            return self._hold(call)
-        try:
-            result = self.executor(str(tool.action["kind"])).execute(tool, call, dry_run=dry_run)
-        except ApplianceError as exc:
-            result = ActionResult(tool.name, False, error=f"{tool.name}: {exc}")
-        except Exception as exc:  # an executor bug must not take the appliance down
-            log.exception("executor for %s failed", tool.name)
-            result = ActionResult(tool.name, False, error=f"{tool.name}: internal error: {exc}")
+            # Say what would be done, and do not hold a call that could not be carried out.
+            preview = self._run(tool, call, dry_run=True)
+            return self._hold(call, preview) if preview.ok else preview
+        result = self._run(tool, call, dry_run=dry_run)
         if dry_run and tool.confirm and result.ok:
             result = ActionResult(result.tool, True, f"{result.done} (after confirmation)",
                                   result.value)
@@ -128,7 +124,17 @@ class Dispatcher:
                 result.done if result.ok else result.error)
         return result
 
-    def _hold(self, call: ToolCall) -> ActionResult:
+    def _run(self, tool: Tool, call: ToolCall, *, dry_run: bool) -> ActionResult:
+        try:
+            kind = str((tool.action or {})["kind"])
+            return self.executor(kind).execute(tool, call, dry_run=dry_run)
+        except ApplianceError as exc:
+            return ActionResult(tool.name, False, error=f"{tool.name}: {exc}")
+        except Exception as exc:  # an executor bug must not take the appliance down
+            log.exception("executor for %s failed", tool.name)
+            return ActionResult(tool.name, False, error=f"{tool.name}: internal error: {exc}")
+
+    def _hold(self, call: ToolCall, preview: ActionResult) -> ActionResult:
         token = secrets.token_hex(8)
         with self._lock:
             self._expire()
@@ -136,9 +142,7 @@ class Dispatcher:
                 del self._pending[next(iter(self._pending))]
             self._pending[token] = Pending(call, self._clock() + self.confirm_timeout_s)
         log.info("%s waits for confirmation %s (%g s)", call, token, self.confirm_timeout_s)
-        return ActionResult(call.name, False,
-                            done=f"{call} needs confirmation "
-                                 f"(within {self.confirm_timeout_s:g} s)",
+        return ActionResult(call.name, False, done=f"{call}: {preview.done}",
                             pending_confirmation=token)
 
     def confirm(self, token: str) -> ActionResult:
