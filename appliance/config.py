@@ -21,6 +21,7 @@ import jsonschema
 import yaml
 
 from appliance.errors import ConfigError
+from appliance.speech.settings import SPEECH_SCHEMA
 from appliance.tools import Toolbox, tool_from_mapping
 
 DEFAULT_CONFIG = Path("/etc/appliance/appliance.yaml")
@@ -112,7 +113,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "gpio": _section({
             "pin_factory": _NULLABLE_STR,
         }),
-        "speech": {"type": "object"},
+        "speech": SPEECH_SCHEMA,
         "daemon": _section({
             "state_dir": {"type": "string"},
             "confirm_timeout_s": {"type": "number", "exclusiveMinimum": 0},
@@ -217,7 +218,7 @@ class Config:
     gpio: GpioSettings = field(default_factory=GpioSettings)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
     speech: Mapping[str, Any] = field(default_factory=dict)
-    """Speech settings, validated by :mod:`appliance.speech` when voice is used."""
+    """The ``speech:`` section as written (validated); :class:`SpeechSettings` reads it."""
 
 
 def _fmt_path(parts: Any) -> str:

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     service = Service(config, caller, dispatcher, notifier=notifier)
     if not args.no_audio:
         try:
-            from appliance.speech.listener import attach  # type: ignore[import-not-found]
+            from appliance.speech.listener import attach
         except ImportError:
             log.warning("voice input is not available in this build; running without audio")
         else:

@@ -69,6 +69,8 @@ class Service:
         self._subscribed = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.listen_request: Callable[[], None] | None = None
+        # Started with the loop once ready (the microphone); each returns its own stop.
+        self.background: list[Callable[[asyncio.AbstractEventLoop], Callable[[], None]]] = []
         self.handled = 0
 
     # -- lifecycle ----------------------------------------------------------------
@@ -101,11 +103,14 @@ class Service:
         self._spawn(self._watchdog())
         if stdin:
             self._spawn(self._read_stdin())
+        stoppers = [start(loop) for start in self.background]
         self.notifier.ready(f"ready: {len(self.config.tools)} tools, "
                             f"{len(todo)} resumed, {len(interrupted)} interrupted")
         log.info("appliance %s ready (%d tools)", self.config.device.id, len(self.config.tools))
         await self._stop.wait()
         self.notifier.stopping()
+        for stop in stoppers:
+            stop()
         for task in list(self._tasks):
             task.cancel()
         self.link.stop()

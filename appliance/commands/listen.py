@@ -1,0 +1,174 @@
+"""``appliance listen``: speech to a tool call, from WAV files or the microphone.
+
+With ``--wav`` each file takes the microphone's path (endpointing, speech to text, wake
+word, the tool caller, the executors or ``--dry-run``) and every utterance in it is
+reported with its transcript, its call and the time of each stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from appliance.commands.common import add_config_arg, config_from, print_json
+from appliance.errors import AudioError
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "listen", help="speech to a tool call, from WAV files or the microphone",
+        description="Turn speech into tool calls. With --wav, each file goes through the "
+                    "same path as the microphone; without, listen until Ctrl-C.")
+    add_config_arg(p)
+    p.add_argument("--wav", type=Path, nargs="+", metavar="FILE", help="WAV files to run")
+    p.add_argument("--json", action="store_true", help="one JSON object per file")
+    p.add_argument("--dry-run", action="store_true", help="say what would be done, do nothing")
+    p.add_argument("--engine", choices=["pocketsphinx", "vosk"], help="override speech.engine")
+    p.add_argument("--model", type=Path, metavar="DIR", help="override speech.model")
+    p.add_argument("--mode", choices=["command", "open"], help="override speech.mode")
+    p.add_argument("--no-call", action="store_true",
+                   help="only transcribe: do not load the language model")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from appliance.speech.pipeline import VoicePipeline, make_recognizer
+    from appliance.speech.settings import SpeechSettings
+
+    config = config_from(args)
+    settings = SpeechSettings.from_mapping(config.speech, config.base_dir)
+    overrides = {k: v for k, v in (("engine", args.engine), ("model", args.model),
+                                   ("mode", args.mode)) if v is not None}
+    settings = dataclasses.replace(settings, **overrides)
+    recognizer = make_recognizer(settings, config.tools)
+    pipeline = VoicePipeline(settings, recognizer)
+    act = _Actor(config, dry_run=args.dry_run, enabled=not args.no_call)
+    try:
+        if args.wav:
+            return _files(args, pipeline, act)
+        from appliance.speech.listener import MicrophoneLoop
+
+        loop = MicrophoneLoop(settings, pipeline,
+                              lambda heard: _print_utterance(act(heard), as_json=args.json))
+        print("listening (Ctrl-C to stop)", file=sys.stderr)
+        loop.run_forever()
+        return 0
+    finally:
+        act.close()
+        recognizer.close()
+
+
+class _Actor:
+    """What happens to a command: the tool caller, then the executors (or a dry run)."""
+
+    def __init__(self, config: Any, *, dry_run: bool, enabled: bool) -> None:
+        self.caller: Any = None
+        self.dispatcher: Any = None
+        self.dry_run = dry_run
+        if enabled:
+            from appliance.caller import ToolCaller
+            from appliance.executors import Dispatcher
+
+            self.caller = ToolCaller.from_config(config)
+            self.dispatcher = Dispatcher.from_config(config)
+
+    def __call__(self, heard: Any) -> dict[str, Any]:
+        out: dict[str, Any] = heard.to_dict()
+        out.update(call=None, result=None, error=None)
+        ms = out["ms"] = {"stt_final": out.pop("stt_ms")["final"],
+                          "stt_total": heard.transcript.decode_ms}
+        if heard.command is None or self.caller is None:
+            return out
+        decision = self.caller.decide(heard.command)
+        ms["call"] = round(decision.ms, 1)
+        # From the end of speech: the endpointer's wait, the last of the decoding, the call.
+        ms["speech_end_to_call"] = round(heard.silence_ms + heard.transcript.final_ms
+                                         + decision.ms, 1)
+        out["call"] = decision.call.to_dict() if decision.call else None
+        out["error"] = decision.error
+        if decision.call is not None:
+            t = time.perf_counter()
+            result = self.dispatcher.execute(decision.call, dry_run=self.dry_run)
+            ms["action"] = round((time.perf_counter() - t) * 1000, 1)
+            out["result"] = result.to_dict()
+        ms["stt_total"] = round(ms["stt_total"], 1)
+        return out
+
+    def close(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.close()
+        if self.caller is not None:
+            self.caller.close()
+
+
+def _files(args: argparse.Namespace, pipeline: Any, act: _Actor) -> int:
+    from appliance.speech.audio import frames_of, read_wav
+
+    failures = 0
+    for path in args.wav:
+        report: dict[str, Any] = {"file": str(path), "seconds": None, "notes": [],
+                                  "utterances": [], "error": None}
+        try:
+            audio = read_wav(path)
+        except AudioError as exc:
+            report["error"] = str(exc)
+            failures += 1
+        else:
+            report["seconds"] = round(audio.seconds, 2)
+            report["notes"] = list(audio.notes)
+            pipeline.reset()
+            for heard in pipeline.run(frames_of(audio.samples)):
+                report["utterances"].append(act(heard))
+            failures += any(u["error"] for u in report["utterances"])
+        _print_file(report, as_json=args.json)
+    return 1 if failures else 0
+
+
+def _print_file(report: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        print_json(report)
+        return
+    if report["error"]:
+        print(f"{report['file']}: error: {report['error']}")
+        return
+    notes = "; ".join([f"{report['seconds']} s", *report["notes"]])
+    print(f"{report['file']} ({notes})")
+    if not report["utterances"]:
+        print("  (no speech)")
+    for u in report["utterances"]:
+        _print_utterance(u, as_json=False, indent="  ")
+
+
+def _print_utterance(u: dict[str, Any], *, as_json: bool, indent: str = "") -> None:
+    if as_json:
+        print_json(u)
+        return
+    said = f'"{u["heard"]}"' if u["heard"] else "(nothing recognised)"
+    head = f"{indent}{u['start_s']:.2f}-{u['end_s']:.2f} s {said}"
+    ms = u["ms"]
+    if u["text"] is None:
+        print(f"{head}: not a command ({u['rejected'] or u['note']})")
+        return
+    if u["error"]:
+        print(f"{head} -> error: {u['error']}")
+        return
+    if u["call"] is None:
+        what = "(no tool applies)" if "call" in ms else "(not sent to the tool caller)"
+    else:
+        args = ", ".join(f"{k}={v!r}" for k, v in u["call"]["arguments"].items())
+        what = f"{u['call']['name']}({args})"
+    print(f"{head} -> {what}")
+    stages = [f"speech-to-text {ms['stt_total']:.0f} ms (rtf {u['stt_rtf']:.2f}), "
+              f"{ms['stt_final']:.0f} ms after the end"]
+    if "call" in ms:
+        stages.append(f"call {ms['call']:.0f} ms")
+        stages.append(f"end of speech to call {ms['speech_end_to_call']:.0f} ms")
+    print(f"{indent}  {'; '.join(stages)}")
+    result = u.get("result")
+    if result:
+        print(f"{indent}  {'done' if result.get('ok') else 'failed'}: "
+              f"{result.get('done') or result.get('error')}")

@@ -1,0 +1,256 @@
+"""The command grammar: what the recogniser may hear, generated from the tool declarations.
+
+Every example phrasing of every tool becomes a pattern: the argument values found in its
+words become slots (``turn on the <room> light``), filled by the parameter's enum values,
+its ``examples`` list for a free string, or any spoken number for a number. Optional
+politeness around it (``please``, ``can you``) and the wake word in front. The same
+grammar is written as JSGF for pocketsphinx, as a word list for vosk, and as a regular
+expression that checks a transcript: vosk's grammar mode is a loop over words, so a
+transcript that is not a whole phrase of the grammar is rejected here, never forced.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from appliance.tools import Tool
+
+log = logging.getLogger(__name__)
+
+ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
+         "seventeen", "eighteen", "nineteen"]
+TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+PREFIXES = ["please", "can you", "could you", "would you", "will you", "hey", "ok", "okay",
+            "i want to", "i'd like to", "go ahead and", "please can you"]
+SUFFIXES = ["please", "now", "thanks", "thank you", "for me", "right now"]
+
+Alternatives = list[list[str]]
+"""A rule: alternatives, each a sequence of items (a word, or ``<rule>``)."""
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case words as a transcript writes them (digits spelled out, no punctuation)."""
+    out: list[str] = []
+    for word in re.sub(r"[^\w\s']", " ", text.lower()).split():
+        out.extend(spell_number(int(word)).split() if word.isdigit() else [word])
+    return out
+
+
+def spell_number(n: int) -> str:
+    if n < 10:
+        return ONES[n]
+    if n < 20:
+        return TEENS[n - 10]
+    if n < 100:
+        return TENS[n // 10 - 2] + ("" if n % 10 == 0 else " " + ONES[n % 10])
+    if n < 1000:
+        rest = n % 100
+        return ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + spell_number(rest))
+    rest = n % 1000
+    return spell_number(n // 1000) + " thousand" + ("" if rest == 0 else " " + spell_number(rest))
+
+
+def _number_rules() -> dict[str, Alternatives]:
+    return {
+        "digit": [[w] for w in ONES[1:]],
+        "n99": ([["zero"]] + [["<digit>"]] + [[w] for w in TEENS] + [[w] for w in TENS]
+                + [[w, "<digit>"] for w in TENS]),
+        "integer": [["<n99>"], ["<hundreds>"]],
+        "decimal": [["<n99>"], ["<hundreds>"], ["<n99>", "point", "<digit>"]],
+        "hundreds": [["<digit>", "hundred"], ["<digit>", "hundred", "<n99>"],
+                     ["<digit>", "hundred", "and", "<n99>"], ["a", "hundred"],
+                     ["a", "hundred", "and", "<n99>"]],
+    }
+
+
+@dataclass
+class CommandGrammar:
+    """Rules by name; ``command`` is the top rule."""
+
+    rules: dict[str, Alternatives] = field(default_factory=dict)
+    wake_word: str | None = None
+    dropped: list[str] = field(default_factory=list)
+    """Patterns left out, and why (words the recogniser does not know, free text)."""
+    _regex: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+
+    # -- building ---------------------------------------------------------------------
+
+    @classmethod
+    def from_tools(cls, tools: Sequence[Tool], *, wake_word: str | None = None,
+                   known: Callable[[str], bool] | None = None) -> CommandGrammar:
+        """The grammar for ``tools``; ``known(word)`` says whether the recogniser has a word."""
+        g = cls(wake_word=" ".join(words_of(wake_word)) if wake_word else None)
+        g.rules.update(_number_rules())
+        patterns: Alternatives = []
+        for tool in tools:
+            for example in tool.examples:
+                pattern = g._pattern(tool, example.say, example.arguments)
+                if pattern is not None:
+                    patterns.append(pattern)
+        g.rules["prefix"] = [words_of(p) for p in PREFIXES]
+        g.rules["suffix"] = [words_of(s) for s in SUFFIXES]
+        g.rules["tool"] = _dedupe(patterns)
+        top: list[str] = ["[<prefix>]", "<tool>", "[<suffix>]"]
+        if g.wake_word:
+            g.rules["wake"] = [g.wake_word.split()]
+            top.insert(0, "[<wake>]")
+        g.rules["command"] = [top, ["<wake>"]] if g.wake_word else [top]
+        if known is not None:
+            g._prune(known)
+        if not g.rules["tool"]:
+            g.dropped.append("no pattern is left: the command grammar is empty")
+        return g
+
+    def _pattern(self, tool: Tool, say: str, arguments: Mapping[str, Any]) -> list[str] | None:
+        words = words_of(say)
+        slots: dict[int, tuple[int, str]] = {}  # start index -> (length, rule)
+        for key, value in sorted(arguments.items(), key=lambda kv: -len(str(kv[1]))):
+            target = words_of(str(value))
+            rule = self._slot_rule(tool, key)
+            if rule is None:
+                self.dropped.append(f"{tool.name}: {say!r}: {key} is free text; no grammar "
+                                    f"for it (give the parameter an enum or examples)")
+                return None
+            for i in range(len(words) - len(target) + 1):
+                taken = any(s <= i < s + n or i <= s < i + len(target)
+                            for s, (n, _) in slots.items())
+                if words[i:i + len(target)] == target and not taken:
+                    slots[i] = (len(target), rule)
+                    break
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            if i in slots:
+                n, rule = slots[i]
+                out.append(f"<{rule}>")
+                i += n
+            else:
+                out.append(words[i])
+                i += 1
+        return out
+
+    def _slot_rule(self, tool: Tool, key: str) -> str | None:
+        schema = tool.properties.get(key, {})
+        name = f"{tool.name}.{key}"
+        if name in self.rules:
+            return name
+        values: list[Any]
+        if "enum" in schema:
+            values = list(schema["enum"])
+        elif schema.get("type") == "integer":
+            return "integer"
+        elif schema.get("type") == "number":
+            return "decimal"
+        elif isinstance(schema.get("examples"), list) and schema["examples"]:
+            values = list(schema["examples"])
+        else:
+            return None
+        self.rules[name] = _dedupe([words_of(str(v)) for v in values if words_of(str(v))])
+        return name
+
+    def _prune(self, known: Callable[[str], bool]) -> None:
+        """Drop alternatives with words the recogniser does not have, and say which."""
+        unknown: set[str] = set()
+        for name, alts in self.rules.items():
+            kept = []
+            for alt in alts:
+                missing = [w.strip("[]") for w in alt if not w.strip("[]").startswith("<")
+                           and not known(w.strip("[]"))]
+                if missing:
+                    unknown.update(missing)
+                    self.dropped.append(f"{name}: {' '.join(alt)!r}: unknown word(s) "
+                                        f"{', '.join(missing)}")
+                else:
+                    kept.append(alt)
+            self.rules[name] = kept
+        # Rules left empty make every pattern that uses them impossible.
+        changed = True
+        while changed:
+            changed = False
+            empty = {n for n, alts in self.rules.items() if not alts}
+            for name, alts in self.rules.items():
+                kept = [a for a in alts if not any(w.strip("[]")[1:-1] in empty
+                                                   for w in a if "<" in w and
+                                                   not w.startswith("["))]
+                if len(kept) != len(alts):
+                    self.rules[name] = kept
+                    changed = True
+        if unknown:
+            log.warning("speech: %d word(s) the recogniser does not know were left out of the "
+                        "command grammar: %s", len(unknown), ", ".join(sorted(unknown)[:20]))
+
+    # -- views ---------------------------------------------------------------------------
+
+    def vocabulary(self) -> set[str]:
+        return {w.strip("[]") for alts in self.rules.values() for alt in alts for w in alt
+                if not w.strip("[]").startswith("<")}
+
+    def to_jsgf(self) -> str:
+        def item(w: str) -> str:
+            return f"[{_jsgf_ref(w[1:-1])}]" if w.startswith("[") else _jsgf_ref(w)
+
+        lines = ["#JSGF V1.0;", "grammar appliance;"]
+        for name, alts in self.rules.items():
+            body = " | ".join(" ".join(item(w) for w in alt) for alt in alts) or "<VOID>"
+            public = "public " if name == "command" else ""
+            lines.append(f"{public}{_jsgf_ref('<' + name + '>')} = {body};")
+        return "\n".join(lines) + "\n"
+
+    def regex(self) -> re.Pattern[str]:
+        if self._regex is None:
+            self._regex = self._compile()
+        return self._regex
+
+    def _compile(self) -> re.Pattern[str]:
+        cache: dict[str, str] = {}
+
+        def rule(name: str) -> str:
+            if name not in cache:
+                cache[name] = "(?:" + "|".join(seq(a) for a in self.rules[name]) + ")" \
+                    if self.rules[name] else "(?!)"
+            return cache[name]
+
+        def seq(alt: Iterable[str]) -> str:
+            parts = []
+            for item in alt:
+                optional = item.startswith("[")
+                w = item.strip("[]")
+                # Every word is followed by one space, so a rule's text ends with one too.
+                body = rule(w[1:-1]) if w.startswith("<") else re.escape(w) + " "
+                parts.append(f"(?:{body})?" if optional else body)
+            return "".join(parts)
+
+        return re.compile("^" + rule("command") + "$")
+
+    def accepts(self, text: str) -> bool:
+        return bool(self.regex().match(" ".join(text.split()) + " "))
+
+    def strip_wake(self, text: str) -> tuple[bool, str]:
+        """Whether ``text`` starts with the wake word, and the words after it."""
+        words = text.split()
+        wake = (self.wake_word or "").split()
+        if wake and words[:len(wake)] == wake:
+            return True, " ".join(words[len(wake):])
+        return False, text
+
+
+def _jsgf_ref(w: str) -> str:
+    if not w.startswith("<"):
+        return w
+    return "<" + re.sub(r"[^A-Za-z0-9_]", "_", w[1:-1]) + ">"
+
+
+def _dedupe(alts: Iterable[list[str]]) -> Alternatives:
+    seen: set[tuple[str, ...]] = set()
+    out: Alternatives = []
+    for a in alts:
+        if tuple(a) not in seen:
+            seen.add(tuple(a))
+            out.append(a)
+    return out

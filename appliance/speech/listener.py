@@ -1,0 +1,218 @@
+"""The microphone loop: capture, the voice pipeline, push-to-talk, the status LED.
+
+:class:`MicrophoneLoop` runs in its own thread (or in the foreground for
+``appliance listen``). A device that is missing or disappears is logged and retried with
+backoff; the loop never ends on an audio error. :func:`attach` wires it into the daemon:
+commands go to :meth:`Service.submit_text` (journaled, like MQTT commands), and the
+daemon's "listen now" request arms the pipeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from appliance.errors import ApplianceError, AudioError
+from appliance.speech.audio import Microphone
+from appliance.speech.pipeline import Heard, VoicePipeline, make_recognizer
+from appliance.speech.settings import SpeechSettings
+
+if TYPE_CHECKING:
+    from appliance.config import Config
+    from appliance.daemon.service import Service
+
+log = logging.getLogger(__name__)
+
+
+class StatusLight:
+    """The status LED: steady while listening for a command, blinking while thinking."""
+
+    def __init__(self, pin: int | str | None, factory: Any) -> None:
+        self._led: Any = None
+        if pin is not None:
+            from gpiozero import LED
+
+            try:
+                self._led = LED(pin, pin_factory=factory)
+            except Exception as exc:  # gpiozero's errors: pin in use, invalid
+                log.error("speech: status LED on pin %s unusable: %s", pin, exc)
+
+    def listening(self) -> None:
+        if self._led is not None:
+            self._led.on()
+
+    def thinking(self) -> None:
+        if self._led is not None:
+            self._led.blink(on_time=0.1, off_time=0.1, background=True)
+
+    def idle(self) -> None:
+        if self._led is not None:
+            self._led.off()
+
+    def close(self) -> None:
+        if self._led is not None:
+            self._led.close()
+
+
+class MicrophoneLoop:
+    """Frames from the microphone through the pipeline; each utterance to ``on_heard``."""
+
+    def __init__(self, settings: SpeechSettings, pipeline: VoicePipeline,
+                 on_heard: Callable[[Heard], dict[str, Any] | None], *,
+                 pin_factory: Any = None) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.on_heard = on_heard
+        self._stop = threading.Event()
+        self._mic: Microphone | None = None
+        self.light = StatusLight(settings.led_pin, pin_factory)
+        self._button: Any = None
+        if settings.button_pin is not None:
+            from gpiozero import Button
+
+            try:
+                self._button = Button(settings.button_pin, pin_factory=pin_factory)
+                self._button.when_pressed = self.listen_now
+            except Exception as exc:
+                log.error("speech: push-to-talk button on pin %s unusable: %s",
+                          settings.button_pin, exc)
+
+    def listen_now(self) -> None:
+        """Take the next utterance as a command (button, MQTT "listen" request)."""
+        self.pipeline.arm()
+        self.light.listening()
+        log.info("speech: listening for a command")
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run_forever(self) -> None:
+        backoff = 1.0
+        while not self._stop.is_set():
+            mic = Microphone(self.settings.input_device)
+            try:
+                mic.open()
+                self._mic = mic
+                self.pipeline.reset()
+                backoff = 1.0
+                for frame in mic.frames():
+                    if self._stop.is_set():
+                        break
+                    for heard in self.pipeline.push(frame):
+                        self._handle(heard)
+                    if not self.pipeline.armed and not self.pipeline.endpointer.in_speech:
+                        self.light.idle()
+            except AudioError as exc:
+                log.error("speech: %s; trying again in %.0f s", exc, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+            finally:
+                self._mic = None
+                mic.close()
+        self.light.close()
+        if self._button is not None:
+            self._button.close()
+
+    def _handle(self, heard: Heard) -> None:
+        if heard.command is None:
+            log.info("speech: heard %r: %s", heard.transcript.heard, heard.note)
+            if self.pipeline.armed:
+                self.light.listening()
+            return
+        log.info("speech: command %r (speech to text %.0f ms, rtf %.2f)", heard.command,
+                 heard.transcript.decode_ms, heard.rtf)
+        self.light.thinking()
+        try:
+            result = self.on_heard(heard)
+        except ApplianceError as exc:
+            log.error("speech: command %r failed: %s", heard.command, exc)
+            result = None
+        self.light.idle()
+        self._confirm(result)
+
+    def _confirm(self, result: dict[str, Any] | None) -> None:
+        mode = self.settings.confirm
+        if mode == "none" or result is None:
+            return
+        outcome = result.get("result") or {}
+        ok = bool(result["ok"]) if "ok" in result else bool(outcome.get("ok"))
+        try:
+            if mode == "beep":
+                _beep(880 if ok else 220)
+            elif mode == "speak":
+                done = outcome.get("done") or result.get("error")
+                _speak(str(done or ("done" if ok else "sorry, that did not work")))
+        except (OSError, ApplianceError) as exc:
+            log.warning("speech: confirmation sound failed: %s", exc)
+        if self._mic is not None:
+            self._mic.drain()  # do not hear ourselves
+
+
+def _beep(freq: float, seconds: float = 0.15) -> None:
+    from appliance.speech.audio import _sounddevice
+
+    t = np.arange(int(16000 * seconds)) / 16000
+    tone = (0.3 * np.sin(2 * np.pi * freq * t) * np.hanning(len(t))).astype(np.float32)
+    sd = _sounddevice()
+    sd.play(tone, 16000, blocking=True)
+
+
+def _speak(text: str) -> None:
+    if shutil.which("espeak-ng") is None:
+        raise AudioError("confirm: speak needs espeak-ng")
+    subprocess.run(["espeak-ng", "-s", "170", text[:200]], check=False, timeout=15,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def attach(service: Service, config: Config) -> None:
+    """Listen to the microphone inside the daemon; a broken setup leaves voice off, logged."""
+    from appliance.executors.gpio import make_pin_factory
+
+    settings = SpeechSettings.from_mapping(config.speech, config.base_dir)
+    try:
+        recognizer = make_recognizer(settings, config.tools)
+    except ApplianceError as exc:
+        log.error("speech: voice input is off: %s", exc)
+        return
+    pipeline = VoicePipeline(settings, recognizer)
+    holder: dict[str, asyncio.AbstractEventLoop] = {}
+
+    def submit(heard: Heard) -> dict[str, Any] | None:
+        future = asyncio.run_coroutine_threadsafe(
+            service.submit_text(heard.command or "", source="voice"), holder["loop"])
+        try:
+            return future.result(timeout=120)
+        except Exception as exc:  # the daemon is stopping, or the command timed out
+            log.error("speech: command %r not finished: %s", heard.command, exc)
+            return None
+
+    try:
+        factory = make_pin_factory(config.gpio.pin_factory)
+    except ApplianceError as exc:
+        log.error("speech: no GPIO for the button and LED: %s", exc)
+        factory = None
+    mic_loop = MicrophoneLoop(settings, pipeline, submit, pin_factory=factory)
+    service.listen_request = mic_loop.listen_now
+
+    def start(loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+        holder["loop"] = loop
+        thread = threading.Thread(target=mic_loop.run_forever, name="microphone", daemon=True)
+        thread.start()
+
+        def stop() -> None:
+            mic_loop.stop()
+            with contextlib.suppress(RuntimeError):
+                thread.join(timeout=3)
+            recognizer.close()
+
+        return stop
+
+    service.background.append(start)
