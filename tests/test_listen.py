@@ -27,7 +27,7 @@ COMMANDS = {
     "what's the weather like in tokyo": ("get_weather", {"location": "tokyo"}),
     "set the thermostat to seventy two fahrenheit":
         ("set_thermostat", {"temperature": 72, "unit": "fahrenheit"}),
-    "play some jazz please": ("play_music", {"query": "jazz"}),
+    "put on the beatles": ("play_music", {"query": "the beatles"}),
 }
 
 
@@ -36,6 +36,12 @@ def listen(*args: str, timeout: float = 600) -> tuple[int, list[dict[str, Any]],
                           check=False, capture_output=True, timeout=timeout, cwd=ROOT)
     reports = [json.loads(line) for line in proc.stdout.decode().splitlines() if line.strip()]
     return proc.returncode, reports, proc.stderr.decode()
+
+
+def _content(text: str) -> list[str]:
+    from appliance.speech.grammar import OPTIONAL
+
+    return [w for w in text.split() if w not in OPTIONAL]
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +68,8 @@ def test_pocketsphinx_commands_to_calls(wavs: dict[str, Path]) -> None:
         "turn on the kitchen light"])]
     for report, (text, (name, arguments)) in zip(reports, expected, strict=True):
         [utt] = report["utterances"]
-        assert utt["heard"] == text, report
+        # The grammar lets "the", "to", "please" go unsaid; every other word must be right.
+        assert _content(utt["heard"]) == _content(text), report
         assert utt["call"] == {"name": name, "arguments": arguments}, report
         assert utt["result"]["ok"] and utt["result"]["done"].startswith("would "), report
         assert utt["ms"]["speech_end_to_call"] > 0 and utt["stt_rtf"] > 0

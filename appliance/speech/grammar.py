@@ -30,6 +30,14 @@ PREFIXES = ["please", "can you", "could you", "would you", "will you", "hey", "o
             "i want to", "i'd like to", "go ahead and", "please can you"]
 SUFFIXES = ["please", "now", "thanks", "thank you", "for me", "right now"]
 
+# Words a pattern may drop, and words that stand in for each other: so that "switch off the
+# bedroom light" matches the example "turn off the bedroom lights". Nothing tool-specific.
+OPTIONAL = {"the", "a", "an", "some", "my", "please", "to", "up", "down"}
+SYNONYMS = [["turn", "switch"], ["set", "make", "change"], ["close", "shut"],
+            ["what's", "what is"], ["start", "begin"], ["light", "lights", "lamp", "lamps"],
+            ["minute", "minutes"], ["degree", "degrees"], ["door", "doors"], ["fan", "fans"],
+            ["is it", "will it", "is it going to"], ["in", "for", "at"]]
+
 Alternatives = list[list[str]]
 """A rule: alternatives, each a sequence of items (a word, or ``<rule>``)."""
 
@@ -130,9 +138,22 @@ class CommandGrammar:
                 n, rule = slots[i]
                 out.append(f"<{rule}>")
                 i += n
+                continue
+            for group in SYNONYMS:  # the longest phrase of a group that starts here
+                hit = max((p.split() for p in group if words[i:i + len(p.split())] ==
+                           p.split() and not any(i <= s < i + len(p.split()) for s in slots)),
+                          key=len, default=None)
+                if hit:
+                    name = "w_" + group[0].replace("'", "").replace(" ", "_")
+                    self.rules.setdefault(name, [p.split() for p in group])
+                    out.append(f"<{name}>")
+                    i += len(hit)
+                    break
             else:
-                out.append(words[i])
+                out.append(f"[{words[i]}]" if words[i] in OPTIONAL else words[i])
                 i += 1
+        if all(w.startswith("[") for w in out):
+            return None
         return out
 
     def _slot_rule(self, tool: Tool, key: str) -> str | None:
