@@ -170,6 +170,16 @@ def test_vosk_open_mode_and_a_broken_model(tmp_path: Path) -> None:
         rc, _, err = listen("--config", str(_ko_config(tmp_path, "open")), "--no-call",
                             "--model", str(model), "--wav", str(command), timeout=120)
         assert rc == 2 and message in err, err
+    # `appliance check` (what a deployment's health check runs) says so without loading it.
+    config = yaml.safe_load(_ko_config(tmp_path, "command").read_text())
+    config["speech"]["model"] = str(tmp_path / "nope")
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
+    proc = subprocess.run([sys.executable, "-m", "appliance", "check", "--config",
+                           str(tmp_path / "bad.yaml")], capture_output=True, check=False)
+    assert proc.returncode == 1 and b"speech.model" in proc.stderr and b"not found" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "appliance", "check", "--config",
+                           str(_ko_config(tmp_path, "command"))], capture_output=True, check=False)
+    assert proc.returncode == 0, proc.stderr
 
 
 # -- the microphone loop's GPIO: push-to-talk and the status LED --------------------------

@@ -32,6 +32,15 @@ def run(args: argparse.Namespace) -> int:
                 check_gguf(path, what)
             except ApplianceError as exc:
                 problems.append(f"{config.source}: {what}: {exc}")
+    if config.speech.get("engine") == "vosk":
+        from appliance.speech.settings import SpeechSettings
+        from appliance.speech.stt import check_vosk_model
+
+        speech = SpeechSettings.from_mapping(config.speech, config.base_dir)
+        try:
+            check_vosk_model(speech.model or config.base_dir, grammar=speech.mode == "command")
+        except ApplianceError as exc:
+            problems.append(f"{config.source}: speech.model: {exc}")
     if config.model.adapter is not None and config.model.adapter_tools not in (
             None, config.tools.fingerprint()):
         warnings.append(f"{config.source}: model.adapter_tools: the adapter was trained for "

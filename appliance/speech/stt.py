@@ -138,6 +138,19 @@ class PocketsphinxRecognizer(_Timed):
         self._decoder = None
 
 
+def check_vosk_model(model_dir: Path, *, grammar: bool) -> None:
+    """Raise :class:`SpeechError` unless ``model_dir`` looks like a usable vosk model."""
+    if not model_dir.is_dir():
+        raise SpeechError(f"{model_dir}: vosk model directory not found "
+                          f"(`appliance models fetch vosk-small-en-us` gets one)")
+    if not (model_dir / "am" / "final.mdl").exists() and not (model_dir / "final.mdl").exists():
+        raise SpeechError(f"{model_dir}: not a vosk model (no am/final.mdl)")
+    if grammar and not ((model_dir / "graph" / "HCLr.fst").exists()
+                        or (model_dir / "HCLr.fst").exists()):
+        raise SpeechError(f"{model_dir}: this vosk model cannot take a grammar (no HCLr.fst); "
+                          f"use a small model or speech.mode: open")
+
+
 class VoskRecognizer(_Timed):
     """Vosk (Kaldi) with a model directory given by path; never downloaded here."""
 
@@ -150,12 +163,7 @@ class VoskRecognizer(_Timed):
         except ImportError as exc:
             raise SpeechError(f"vosk is not installed: {exc}") from None
         model_dir = Path(model_dir)
-        if not model_dir.is_dir():
-            raise SpeechError(f"{model_dir}: vosk model directory not found "
-                              f"(`appliance models fetch vosk-small-en` gets one)")
-        if not (model_dir / "am" / "final.mdl").exists() and not (
-                model_dir / "final.mdl").exists():
-            raise SpeechError(f"{model_dir}: not a vosk model (no am/final.mdl)")
+        check_vosk_model(model_dir, grammar=grammar_tools is not None)
         vosk.SetLogLevel(-1)
         try:
             self._model = vosk.Model(str(model_dir))
@@ -165,11 +173,6 @@ class VoskRecognizer(_Timed):
         self.grammar = None
         self._words: str | None = None
         if grammar_tools is not None:
-            has_grammar = (model_dir / "graph" / "HCLr.fst").exists() or (
-                model_dir / "HCLr.fst").exists()
-            if not has_grammar:
-                raise SpeechError(f"{model_dir}: this vosk model cannot take a grammar "
-                                  f"(no HCLr.fst); use a small model or speech.mode: open")
             tools, wake = grammar_tools
             known = self._model.vosk_model_find_word
             self.grammar = CommandGrammar.from_tools(tools, wake_word=wake,
