@@ -22,6 +22,7 @@ from appliance.caller import prompt
 from appliance.caller.decoder import DecisionPoint, LiveDriver, ReplayDriver, Vocab
 from appliance.caller.engine import Engine
 from appliance.caller.grammar import CALL_PREFIX, walk_call
+from appliance.caller.normalize import normalize_numbers
 from appliance.caller.syntax import parse_calls
 from appliance.errors import ApplianceError, CallError, ModelError
 from appliance.messages import Decision, ToolCall
@@ -105,8 +106,13 @@ class ToolCaller:
         return list(self._prefix)
 
     def request_tokens(self, text: str) -> list[int]:
-        """What one request evaluates before the answer: the words and the model turn's opening."""
-        return self.engine.tokenize(clean_utterance(text), special=False) + self._suffix
+        """What one request evaluates before the answer: the words and the model turn's opening.
+
+        Spelled numbers are written as digits first (``normalize_numbers``), for requests and
+        training samples alike, so the model copies digits instead of reading words.
+        """
+        words = normalize_numbers(clean_utterance(text))
+        return self.engine.tokenize(words, special=False) + self._suffix
 
     def answer_tokens(self, call: ToolCall | None) -> list[int]:
         """Exactly the tokens the decoder emits for ``call`` (or the no-call reply)."""

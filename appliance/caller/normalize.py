@@ -1,0 +1,173 @@
+"""Inverse text normalization for the model's input: spelled numbers become digits.
+
+Speech-to-text writes numbers as words ("set it to forty five percent"); the tool caller
+copies numbers digit by digit, so the model sees "set it to 45 percent" instead. Only number
+words change, conservatively:
+
+- cardinals up to the thousands: "forty five" -> 45, "a hundred" -> 100,
+  "one hundred and twenty" -> 120, "twenty-one" -> 21, "twelve hundred" -> 1200;
+- decimals and halves after a number: "twenty one point five" -> 21.5,
+  "twenty and a half" -> 20.5;
+- a lone "one" only before a unit ("one minute" -> 1 minute): elsewhere it is usually a
+  pronoun ("the one in the kitchen");
+- numbers that cannot be one number stay apart: "nineteen eighty four" -> "19 84".
+
+Everything else (case, punctuation, other words) is left as it was; where a number changed,
+runs of whitespace become one space. Pure and fast:
+the same function runs on every utterance and on every training sample.
+"""
+
+from __future__ import annotations
+
+import re
+
+_UNITS = {w: i for i, w in enumerate(
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+     "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+     "nineteen"])}
+_TENS = {w: 10 * (i + 2) for i, w in enumerate(
+    ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])}
+_SCALES = {"hundred": 100, "thousand": 1000}
+# After a lone "one", these make it a quantity rather than a pronoun.
+_UNIT_WORDS = frozenset({
+    "minute", "minutes", "min", "mins", "hour", "hours", "second", "seconds", "degree",
+    "degrees", "percent", "per", "%", "day", "days", "week", "weeks", "celsius", "fahrenheit",
+})
+
+_TOKEN = re.compile(r"\S+")
+_CORE = re.compile(r"^([^\w%]*)([\w%'-]*?)([^\w%]*)$")
+
+
+def _number_word(word: str) -> bool:
+    return word in _UNITS or word in _TENS or word in _SCALES
+
+
+class _Word:
+    """One whitespace-separated token: leading punctuation, the word, trailing punctuation."""
+
+    def __init__(self, raw: str):
+        self.raw = raw
+        m = _CORE.match(raw)
+        if m is None:  # pragma: no cover - the pattern matches every string
+            self.lead, self.core, self.trail = "", raw, ""
+        else:
+            self.lead, self.core, self.trail = m.group(1), m.group(2), m.group(3)
+        self.lower = self.core.lower()
+        parts = self.lower.split("-")
+        # "forty-five": a hyphenated compound of number words reads as its parts.
+        self.parts = parts if len(parts) > 1 and all(_number_word(p) for p in parts) else [
+            self.lower]
+
+
+def _parse(words: list[_Word], start: int) -> tuple[str, int] | None:
+    """The longest number phrase at ``start``: (its digits, the index after it)."""
+    seq: list[tuple[str, int]] = []  # (part, word index it came from)
+    for i in range(start, len(words)):
+        w = words[i]
+        if i > start and words[i - 1].trail:  # punctuation ends the phrase
+            break
+        if w.lead and i > start:
+            break
+        seq.extend((p, i) for p in w.parts)
+    if not seq:
+        return None
+
+    total = 0  # completed thousands
+    current = 0  # below the current scale
+    last = ""  # kind of the last part taken: unit, teen, tens, hundred, thousand, and
+    taken = 0  # parts consumed
+    seen_word = False
+    k = 0
+    while k < len(seq):
+        part, _ = seq[k]
+        nxt = seq[k + 1][0] if k + 1 < len(seq) else ""
+        if part == "a" and k == 0 and nxt in _SCALES:
+            current, last = 1, "unit"
+        elif part in _UNITS:
+            value = _UNITS[part]
+            if last in ("unit", "teen"):
+                break
+            if last == "tens" and not 1 <= value <= 9:
+                break
+            current += value
+            last = "unit" if value < 10 else "teen"
+        elif part in _TENS:
+            if last in ("unit", "teen", "tens"):
+                break
+            current += _TENS[part]
+            last = "tens"
+        elif part == "hundred":
+            if last == "hundred" or (current % 100 == 0 and current != 0):
+                break
+            current = (current or 1) * 100
+            last = "hundred"
+        elif part == "thousand":
+            if last in ("thousand",) or total:
+                break
+            total, current = (current or 1) * 1000, 0
+            last = "thousand"
+        elif part == "and" and last in ("hundred", "thousand") and (
+                nxt in _UNITS or nxt in _TENS):
+            last = "and"
+        else:
+            break
+        seen_word = seen_word or part != "a"
+        k += 1
+        if last != "and":
+            taken = k
+    if not seen_word or taken == 0:
+        return None
+    # A phrase ends on a word boundary: a compound cut in the middle is not a number.
+    end_word = seq[taken - 1][1]
+    if taken < len(seq) and seq[taken][1] == end_word:
+        return None
+    value = total + current
+    digits = str(value)
+    after = end_word + 1
+
+    # Decimals: "point five", "point two five"; and "and a half".
+    def word_at(j: int) -> str:
+        return words[j].lower if j < len(words) and not words[j - 1].trail else ""
+
+    if word_at(after) == "point" and word_at(after + 1) in _UNITS and \
+            _UNITS[word_at(after + 1)] < 10:
+        frac = ""
+        j = after + 1
+        while word_at(j) in _UNITS and _UNITS[word_at(j)] < 10:
+            frac += str(_UNITS[word_at(j)])
+            j += 1
+            if words[j - 1].trail:
+                break
+        digits += "." + frac
+        after = j
+    elif word_at(after) == "and" and word_at(after + 1) == "a" and word_at(after + 2) == "half":
+        digits += ".5"
+        after += 3
+    return digits, after
+
+
+def normalize_numbers(text: str) -> str:
+    """``text`` with spelled-out numbers written as digits (see the module's docstring)."""
+    raws = _TOKEN.findall(text)
+    if not raws:
+        return text
+    words = [_Word(r) for r in raws]
+    out: list[str] = []
+    changed = False
+    i = 0
+    while i < len(words):
+        w = words[i]
+        found = _parse(words, i) if (_number_word(w.parts[0]) or w.lower == "a") else None
+        if found is not None:
+            digits, end = found
+            lone_one = end == i + 1 and w.lower == "one"
+            next_word = words[end].lower if end < len(words) and not w.trail else ""
+            if not lone_one or next_word in _UNIT_WORDS:
+                last = words[end - 1]
+                out.append(w.lead + digits + last.trail)
+                changed = True
+                i = end
+                continue
+        out.append(w.raw)
+        i += 1
+    return " ".join(out) if changed else text

@@ -1,0 +1,59 @@
+"""Spelled numbers become digits before the model reads the words; nothing else changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from appliance.caller.normalize import normalize_numbers
+from appliance.finetune.data import number_words
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("set it to forty five percent", "set it to 45 percent"),
+    ("dim the bedroom to sixty seven percent", "dim the bedroom to 67 percent"),
+    ("a hundred percent", "100 percent"),
+    ("hundred percent brightness", "100 percent brightness"),
+    ("one hundred and twenty minutes", "120 minutes"),
+    ("set the heating to twenty-one degrees", "set the heating to 21 degrees"),
+    ("Set the heat to Seventy Two.", "Set the heat to 72."),
+    ("twelve hundred", "1200"),
+    ("two thousand five hundred and six", "2506"),
+    ("zero percent", "0 percent"),
+    ("fifteen minute timer", "15 minute timer"),
+    ("ten", "10"),
+    # decimals and halves
+    ("make it twenty one point five degrees", "make it 21.5 degrees"),
+    ("twenty and a half degrees", "20.5 degrees"),
+    ("one point five", "1.5"),
+    # a lone "one" is a number only before a unit
+    ("set a timer for one minute", "set a timer for 1 minute"),
+    ("turn on the one in the kitchen", "turn on the one in the kitchen"),
+    ("one more thing", "one more thing"),
+    # what cannot be one number stays apart
+    ("nineteen eighty four", "19 84"),
+    ("fifty fifty", "50 50"),
+    ("twenty-twenty", "twenty-twenty"),
+    # punctuation ends a number
+    ("five, please", "5, please"),
+    ("one, two, three", "one, 2, 3"),
+])
+def test_spelled_numbers_become_digits(text: str, expected: str) -> None:
+    assert normalize_numbers(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "turn on the kitchen light", "a timer", "and a half", "play someone like you",
+    "it's too dark in here", "alone again", "what's the weather like in new york",
+    "the 45 already digits", "", "   ", "twentyish", "often", "tone", "a  b",
+])
+def test_everything_else_is_unchanged(text: str) -> None:
+    assert normalize_numbers(text) == text
+
+
+@pytest.mark.parametrize("n", [0, 2, 7, 13, 20, 21, 45, 67, 83, 99, 100, 101, 110, 250, 999,
+                               1000, 1440, 2024, 9999])
+def test_round_trip_with_the_training_data_words(n: int) -> None:
+    assert normalize_numbers(number_words(n)) == str(n)
+    assert normalize_numbers(f"set it to {number_words(n)} percent") == f"set it to {n} percent"
+    if n < 100:  # "forty-five"
+        assert normalize_numbers(number_words(n).replace(" ", "-")) == str(n)
