@@ -133,6 +133,9 @@ def test_grammar_accepts_the_tools_phrasings_and_nothing_else(home_config) -> No
                  "please", "set a timer for twenty point five minutes"):
         assert not g.accepts(said), said
     assert {"kitchen", "percent", "computer", "fahrenheit"} <= g.vocabulary()
+    # Lookalikes are heard as themselves and refused, not forced onto a real name.
+    assert "garden" in g.vocabulary() and "kitchen" not in g.decoys_in("the kitchen garden")
+    assert g.decoys_in("turn on the garden light") == ["garden"]
 
 
 def test_grammar_leaves_out_words_the_recogniser_lacks(home_config) -> None:  # type: ignore[no-untyped-def]

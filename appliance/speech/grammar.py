@@ -38,6 +38,19 @@ SYNONYMS = [["turn", "switch"], ["set", "make", "change"], ["close", "shut"],
             ["minute", "minutes"], ["degree", "degrees"], ["door", "doors"], ["fan", "fans"],
             ["is it", "will it", "is it going to"], ["in", "for", "at"]]
 
+# Words that sound like the names a home uses but are none of them. Each slot of names also
+# offers these, and a transcript that lands on one is refused: "turn on the garden light" is
+# heard as "garden" (not a room here) instead of being forced onto "garage".
+DECOYS = ["garden", "yard", "basement", "attic", "office", "study", "porch", "patio", "den",
+          "nursery", "pantry", "closet", "cellar", "shed", "balcony", "deck", "driveway",
+          "lounge", "dining", "guest", "loft", "toilet", "shower", "window", "windows",
+          "curtains", "blinds", "oven", "stove", "fridge", "freezer", "microwave", "dishwasher",
+          "washer", "dryer", "heater", "radio", "television", "phone", "car", "gate", "fence",
+          "pool", "sprinkler", "camera", "alarm", "doorbell", "side", "top", "middle", "upstairs",
+          "downstairs", "left", "right", "red", "blue", "green", "purple", "yellow", "white",
+          "kid", "kids", "baby", "master", "main", "back", "front", "garage", "kitchen",
+          "bedroom", "bathroom", "hallway", "hall", "living", "dinner", "lunch", "breakfast"]
+
 Alternatives = list[list[str]]
 """A rule: alternatives, each a sequence of items (a word, or ``<rule>``)."""
 
@@ -109,6 +122,8 @@ class CommandGrammar:
             g.rules["wake"] = [g.wake_word.split()]
             top.insert(0, "[<wake>]")
         g.rules["command"] = [top, ["<wake>"]] if g.wake_word else [top]
+        real = g.vocabulary()
+        g.rules["decoy"] = [[w] for w in DECOYS if w not in real]
         if known is not None:
             g._prune(known)
         if not g.rules["tool"]:
@@ -172,7 +187,8 @@ class CommandGrammar:
             values = list(schema["examples"])
         else:
             return None
-        self.rules[name] = _dedupe([words_of(str(v)) for v in values if words_of(str(v))])
+        self.rules[name] = [*_dedupe([words_of(str(v)) for v in values if words_of(str(v))]),
+                            ["<decoy>"]]
         return name
 
     def _prune(self, known: Callable[[str], bool]) -> None:
@@ -232,6 +248,8 @@ class CommandGrammar:
         cache: dict[str, str] = {}
 
         def rule(name: str) -> str:
+            if name == "decoy":
+                return "(?!)"  # heard, but never a command
             if name not in cache:
                 cache[name] = "(?:" + "|".join(seq(a) for a in self.rules[name]) + ")" \
                     if self.rules[name] else "(?!)"
@@ -251,6 +269,11 @@ class CommandGrammar:
 
     def accepts(self, text: str) -> bool:
         return bool(self.regex().match(" ".join(text.split()) + " "))
+
+    def decoys_in(self, text: str) -> list[str]:
+        """The words of ``text`` that are decoys: names this appliance does not have."""
+        decoys = {a[0] for a in self.rules.get("decoy", [])}
+        return [w for w in text.split() if w in decoys]
 
     def strip_wake(self, text: str) -> tuple[bool, str]:
         """Whether ``text`` starts with the wake word, and the words after it."""

@@ -69,7 +69,10 @@ class _Timed:
         if not heard:
             return Transcript("", "", None, **timing)
         if self.grammar is not None and not self.grammar.accepts(heard):
-            return Transcript("", heard, "not a command of this appliance", **timing)
+            strangers = self.grammar.decoys_in(heard)
+            why = (f"{', '.join(strangers)}: not a name this appliance knows" if strangers
+                   else "not a command of this appliance")
+            return Transcript("", heard, why, **timing)
         return Transcript(heard, heard, None, **timing)
 
 
