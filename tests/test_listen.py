@@ -23,7 +23,7 @@ from tests.speech import concat, say, sox
 
 COMMANDS = {
     "turn on the kitchen light": ("set_light", {"room": "kitchen", "state": "on"}),
-    "lock the front door": ("lock_door", {"door": "front", "action": "lock"}),
+    "open the garage door": ("garage_door", {"action": "open"}),
     "what's the weather like in tokyo": ("get_weather", {"location": "tokyo"}),
     "set the thermostat to seventy two fahrenheit":
         ("set_thermostat", {"temperature": 72, "unit": "fahrenheit"}),
@@ -96,19 +96,19 @@ def test_silence_noise_and_other_speech_give_no_call(wavs: dict[str, Path]) -> N
 @pytest.mark.model
 def test_wake_word_and_listening_after_it(tmp_path: Path, wavs: dict[str, Path]) -> None:
     config = yaml.safe_load(HOME_YAML.read_text())
-    config["speech"] = {"wake_word": "computer", "wake_timeout_s": 5}
+    config["speech"] = {"wake_word": "appliance", "wake_timeout_s": 5}
     config["model"]["adapter"] = str(ROOT / "deploy" / config["model"]["adapter"])
     cfg = tmp_path / "wake.yaml"
     cfg.write_text(yaml.safe_dump(config))
-    with_wake = say("computer lock the front door", tmp_path / "w1.wav")
-    alone = say("computer", tmp_path / "alone.wav")
+    with_wake = say("appliance open the garage door", tmp_path / "w1.wav")
+    alone = say("appliance", tmp_path / "alone.wav")
     gap = sox(None, tmp_path / "gap.wav", synth=["1", "sine", "0"])
     then = concat([alone, gap, wavs["turn on the kitchen light"]], tmp_path / "w2.wav")
     rc, reports, err = listen("--config", str(cfg), "--dry-run", "--wav", str(with_wake),
-                              str(wavs["lock the front door"]), str(then))
+                              str(wavs["open the garage door"]), str(then))
     assert rc == 0, err
     [woken], [plain], [wake, command] = (r["utterances"] for r in reports)
-    assert woken["text"] == "lock the front door" and woken["call"]["name"] == "lock_door"
+    assert woken["text"] == "open the garage door" and woken["call"]["name"] == "garage_door"
     assert plain["call"] is None and plain["note"] == "no wake word"
     assert wake["note"] == "wake word: listening"
     assert command["call"]["name"] == "set_light"
@@ -214,9 +214,9 @@ def test_button_arms_the_pipeline_and_the_led_shows_it(home_config) -> None:  # 
 def test_the_daemon_acts_on_what_it_hears(tmp_path: Path, broker) -> None:  # type: ignore[no-untyped-def]
     from tests.daemon_harness import Client, Daemon, write_config
 
-    wav = say("computer turn on the kitchen light", tmp_path / "said.wav", pad=(1.5, 1.0))
+    wav = say("appliance turn on the kitchen light", tmp_path / "said.wav", pad=(1.5, 1.0))
     config = write_config(tmp_path, broker, speech={"input_device": f"file:{wav}",
-                                                    "wake_word": "computer"})
+                                                    "wake_word": "appliance"})
     client = Client(broker)
     daemon = Daemon(config, tmp_path, audio=True)
     try:

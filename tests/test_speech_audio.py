@@ -148,7 +148,45 @@ def test_grammar_leaves_out_words_the_recogniser_lacks(home_config) -> None:  # 
     assert any("empty" in d for d in nothing.dropped)
 
 
-def test_pocketsphinx_takes_the_jsgf(home_config) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_language_model_is_a_proper_distribution(home_config) -> None:  # type: ignore[no-untyped-def]
+    from appliance.speech.lm import arpa, sample
+
+    g = CommandGrammar.from_tools(home_config.tools, wake_word="computer")
+    sentences = sample(g, 3000)
+    assert all(g.accepts(" ".join(s)) or g.decoys_in(" ".join(s)) for s in sentences)
+    assert sum(1 for s in sentences if g.decoys_in(" ".join(s))) > 0
+    model = _read_arpa(arpa(sentences))
+    vocab = [w for (w,) in model[1] if w != "<s>"]
+    for context in (("turn",), ("<s>", "turn"), ("the", "kitchen"), ("percent",), ("zzz",)):
+        total = sum(10 ** _logp(model, context, w) for w in vocab)
+        assert abs(total - 1) < 1e-3, (context, total)
+
+
+def _read_arpa(text: str) -> dict[int, dict[tuple[str, ...], tuple[float, float]]]:
+    model: dict[int, dict[tuple[str, ...], tuple[float, float]]] = {1: {}, 2: {}, 3: {}}
+    order = 0
+    for line in text.splitlines():
+        if line.endswith("-grams:"):
+            order = int(line[1])
+        elif order and line and not line.startswith("\\"):
+            parts = line.split()
+            words = tuple(parts[1:1 + order])
+            bo = float(parts[1 + order]) if len(parts) > 1 + order else 0.0
+            model[order][words] = (float(parts[0]), bo)
+    return model
+
+
+def _logp(model, context: tuple[str, ...], w: str) -> float:  # type: ignore[no-untyped-def]
+    ngram = (*context, w)
+    if ngram in model[len(ngram)]:
+        return model[len(ngram)][ngram][0]
+    if len(context) == 0:
+        return -99.0
+    backoff = model[len(context)].get(context, (0.0, 0.0))[1]
+    return backoff + _logp(model, context[1:], w)
+
+
+def test_pocketsphinx_loads_the_command_model(home_config) -> None:  # type: ignore[no-untyped-def]
     from appliance.speech.stt import PocketsphinxRecognizer
 
     rec = PocketsphinxRecognizer((list(home_config.tools), "computer"))

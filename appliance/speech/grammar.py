@@ -4,9 +4,9 @@ Every example phrasing of every tool becomes a pattern: the argument values foun
 words become slots (``turn on the <room> light``), filled by the parameter's enum values,
 its ``examples`` list for a free string, or any spoken number for a number. Optional
 politeness around it (``please``, ``can you``) and the wake word in front. The same
-grammar is written as JSGF for pocketsphinx, as a word list for vosk, and as a regular
-expression that checks a transcript: vosk's grammar mode is a loop over words, so a
-transcript that is not a whole phrase of the grammar is rejected here, never forced.
+grammar becomes a trigram model for pocketsphinx (:mod:`.lm`), a word list for vosk, and a
+regular expression that checks every transcript: neither search is held to whole phrases,
+so a transcript that is not a phrase of the grammar is rejected here, never forced.
 """
 
 from __future__ import annotations
@@ -228,17 +228,6 @@ class CommandGrammar:
         return {w.strip("[]") for alts in self.rules.values() for alt in alts for w in alt
                 if not w.strip("[]").startswith("<")}
 
-    def to_jsgf(self) -> str:
-        def item(w: str) -> str:
-            return f"[{_jsgf_ref(w[1:-1])}]" if w.startswith("[") else _jsgf_ref(w)
-
-        lines = ["#JSGF V1.0;", "grammar appliance;"]
-        for name, alts in self.rules.items():
-            body = " | ".join(" ".join(item(w) for w in alt) for alt in alts) or "<VOID>"
-            public = "public " if name == "command" else ""
-            lines.append(f"{public}{_jsgf_ref('<' + name + '>')} = {body};")
-        return "\n".join(lines) + "\n"
-
     def regex(self) -> re.Pattern[str]:
         if self._regex is None:
             self._regex = self._compile()
@@ -282,12 +271,6 @@ class CommandGrammar:
         if wake and words[:len(wake)] == wake:
             return True, " ".join(words[len(wake):])
         return False, text
-
-
-def _jsgf_ref(w: str) -> str:
-    if not w.startswith("<"):
-        return w
-    return "<" + re.sub(r"[^A-Za-z0-9_]", "_", w[1:-1]) + ">"
 
 
 def _dedupe(alts: Iterable[list[str]]) -> Alternatives:

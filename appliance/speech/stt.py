@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any, Protocol
 
 from appliance.errors import SpeechError
 from appliance.speech.grammar import CommandGrammar
+from appliance.speech.lm import arpa, sample
 from appliance.tools import Tool
 
 log = logging.getLogger(__name__)
@@ -110,11 +112,15 @@ class PocketsphinxRecognizer(_Timed):
             if not self.grammar.rules["tool"]:
                 raise SpeechError("no command grammar: no tool example uses words the "
                                   "recogniser knows")
-            try:
-                self._decoder.add_jsgf_string("commands", self.grammar.to_jsgf())
-                self._decoder.activate_search("commands")
-            except Exception as exc:
-                raise SpeechError(f"pocketsphinx refused the command grammar: {exc}") from None
+            # Searched as a trigram model of the grammar's sentences (see lm.py).
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "commands.arpa"
+                path.write_text(arpa(sample(self.grammar)), encoding="utf-8")
+                try:
+                    self._decoder.add_lm_file("commands", str(path))
+                    self._decoder.activate_search("commands")
+                except Exception as exc:
+                    raise SpeechError(f"pocketsphinx refused the command model: {exc}") from None
         self._start_clock()
 
     def begin(self) -> None:
