@@ -262,3 +262,17 @@ def test_a_daemon_without_a_microphone_keeps_serving(tmp_path: Path, broker) -> 
     finally:
         daemon.stop()
         client.close()
+
+
+def test_listen_without_a_microphone_says_so() -> None:
+    from appliance.speech.audio import input_devices
+
+    if input_devices():
+        pytest.skip("this machine has a microphone")
+    proc = subprocess.run([sys.executable, "-m", "appliance", "listen", "--config",
+                           str(HOME_YAML), "--no-call"], capture_output=True, timeout=60,
+                          check=False, cwd=ROOT)
+    assert proc.returncode == 2 and b"no audio input device" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "appliance", "audio", "devices"],
+                          capture_output=True, timeout=60, check=False, cwd=ROOT)
+    assert proc.returncode == 1 and b"no audio input devices" in proc.stdout

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         loop = MicrophoneLoop(settings, pipeline,
                               lambda heard: _print_utterance(act(heard), as_json=args.json))
         print("listening (Ctrl-C to stop)", file=sys.stderr)
-        loop.run_forever()
+        loop.run_forever(fail_fast=True)
         return 0
     finally:
         act.close()

@@ -94,12 +94,15 @@ class MicrophoneLoop:
     def stop(self) -> None:
         self._stop.set()
 
-    def run_forever(self) -> None:
+    def run_forever(self, *, fail_fast: bool = False) -> None:
+        """Listen until :meth:`stop`; with ``fail_fast`` a device that cannot open is raised."""
         backoff = 1.0
+        opened = False
         while not self._stop.is_set():
             mic = open_input(self.settings.input_device)
             try:
                 mic.open()
+                opened = True
                 self._mic = mic
                 self.pipeline.reset()
                 backoff = 1.0
@@ -111,6 +114,8 @@ class MicrophoneLoop:
                     if not self.pipeline.armed and not self.pipeline.endpointer.in_speech:
                         self.light.idle()
             except AudioError as exc:
+                if fail_fast and not opened:
+                    raise
                 log.error("speech: %s; trying again in %.0f s", exc, backoff)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
