@@ -340,7 +340,16 @@ class Microphone:
 
     def frames(self) -> Iterator[bytes]:
         last = time.monotonic()
+        reported = (0, 0)
+        next_report = last + 10.0
         while self._stream is not None:
+            if time.monotonic() > next_report:  # the audio thread only counts; we log
+                now = (self.stats.overflows, self.stats.dropped)
+                if now != reported:
+                    log.warning("audio: %d input overflows and %d dropped blocks so far "
+                                "(is the CPU saturated?)", *now)
+                    reported = now
+                next_report = time.monotonic() + 10.0
             try:
                 block = self._queue.get(timeout=0.25)
             except queue.Empty:
