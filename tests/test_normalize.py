@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from appliance.caller.normalize import normalize_numbers
-from appliance.finetune.data import number_words
+from appliance.config import Config
+from appliance.finetune.data import Sample, drop_leaks, leaks, number_words, synthesize
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -57,3 +60,31 @@ def test_round_trip_with_the_training_data_words(n: int) -> None:
     assert normalize_numbers(f"set it to {number_words(n)} percent") == f"set it to {n} percent"
     if n < 100:  # "forty-five"
         assert normalize_numbers(number_words(n).replace(" ", "-")) == str(n)
+
+
+# -- the training data read the same way, and the held-out check compares what the model reads
+
+
+def test_the_leak_check_compares_what_the_model_reads() -> None:
+    train = [Sample("um set it to forty five percent in the kitchen please", None),
+             Sample("stop the ceiling fan", None)]
+    # Digits or words, punctuation or none: the same words for the model.
+    assert leaks(train, ["Set it to 45 percent in the kitchen.", "stop", "fan"]) == [
+        "Set it to 45 percent in the kitchen."]
+    kept, hit = drop_leaks(train, ["set it to 45 percent in the kitchen"])
+    assert kept == train[1:] and hit == ["set it to 45 percent in the kitchen"]
+
+
+def test_synthesized_data_avoid_held_out_sentences_and_balance_tools(
+        home_config: Config) -> None:
+    tools = list(home_config.tools)
+    held = ["open the garage door", "lock the front door"]
+    samples = synthesize(tools, per_template=2, per_tool=60, avoid=held)
+    assert not leaks(samples, held)
+    per_tool = Counter(s.call.name for s in samples if s.call is not None)
+    assert set(per_tool) == {t.name for t in tools}
+    assert min(per_tool.values()) >= 60
+    for s in samples:
+        if s.call is not None:
+            home_config.tools.validate(s.call)  # every generated call is valid
+    assert any(s.call is None for s in samples)

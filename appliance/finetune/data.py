@@ -3,8 +3,11 @@
 Every example phrasing in the config is a template: the argument values found in its
 words become slots, refilled with every enum value, numbers written as digits and as
 words (as speech-to-text writes them), and the values a string parameter lists under
-``examples``. Paraphrase patterns wrap them; most samples are lower case without
-punctuation, like a transcript. Requests that no tool serves are added as no-call samples.
+``examples``. Paraphrase patterns wrap them (fillers before and after, dropped articles);
+most samples are lower case without punctuation, like a transcript. Every tool gets about
+the same number of samples. Requests that no tool serves are added as no-call samples. The
+tool caller writes spelled numbers as digits before the model reads a sample, as it does
+for every request, and the held-out check compares utterances in that form.
 
 Nothing here knows the demo home: it works from the declarations alone.
 """
@@ -17,6 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from appliance.caller.normalize import normalize_numbers
 from appliance.messages import ToolCall
 from appliance.tools import Tool
 
@@ -25,9 +29,14 @@ _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
          "eighteen", "nineteen"]
 _TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
-PREFIXES = ["", "", "", "please ", "hey ", "can you ", "could you ", "would you ", "ok ",
-            "i want to ", "go ahead and ", "i'd like you to ", "quick ", "um "]
-SUFFIXES = ["", "", "", " please", " now", " for me", " thanks", " right now", " thank you"]
+PREFIXES = ["", "", "", "", "", "please ", "hey ", "can you ", "could you ", "would you ",
+            "ok ", "okay ", "i want to ", "go ahead and ", "i'd like you to ", "quick ", "um ",
+            "can you please ", "hey can you ", "would you mind ", "i need you to ", "alright ",
+            "so ", "uh ", "please could you "]
+SUFFIXES = ["", "", "", "", "", " please", " now", " for me", " thanks", " right now",
+            " thank you", " please thanks", " if you can", " real quick", " for me please"]
+# Words a terse speaker (or a speech recognizer) drops.
+_DROPPABLE = frozenset({"the", "a", "please", "to", "my", "some"})
 
 # Requests a home appliance hears that no declared tool serves. Deliberately generic,
 # and checked against the held-out test set so that no test sentence is trained on.
@@ -52,6 +61,19 @@ NO_TOOL = [
     "what's the wifi password", "restart the router", "take a picture", "record a video",
     "translate thank you into french", "define serendipity", "flip a coin", "roll a die",
     "yes", "no", "maybe later", "okay", "thanks a lot", "you're welcome", "bye",
+    # Near misses: things a home hears about the same devices that no declaration can do.
+    "pause the music", "stop the music", "skip this song", "turn the volume up",
+    "cancel the timer", "how much time is left on the timer", "is the front door locked",
+    "is the garage door open", "preheat the oven to three hundred fifty degrees",
+    "turn on the oven", "open the window", "close the curtains", "start the robot vacuum",
+    "water the plants", "feed the cat", "what time is it", "set an alarm for seven thirty",
+    "how's the traffic on the way to work", "what's the score of the game",
+    "who sang that song", "what song is this", "add milk to my shopping list",
+    "turn on the air purifier", "what's the humidity inside", "how much battery is left",
+    "read me my messages", "what's my next meeting", "is it a holiday today",
+    "set an alarm for six am", "wake me up at seven", "remind me to take out the trash tonight",
+    "sing me a song", "let's play a game", "what's playing right now", "tell me a joke",
+    "how long do i boil pasta", "is the kitchen light on", "what's the thermostat set to",
 ]
 
 
@@ -120,43 +142,103 @@ def _render(value: Any, rng: random.Random) -> str:
     return str(value)
 
 
+def _terse(text: str, rng: random.Random) -> str:
+    """Drop a filler word or two, as terse speech and recognizers do."""
+    words = text.split()
+    keep = [w for w in words if w.lower() not in _DROPPABLE or rng.random() < 0.5]
+    return " ".join(keep) if len(keep) >= 2 else text
+
+
 def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
-               no_tool: Sequence[str] = NO_TOOL) -> list[Sample]:
-    """Training samples for ``tools``: paraphrased, slot-filled, plus no-call requests."""
+               per_tool: int = 0, no_tool: Sequence[str] = NO_TOOL,
+               avoid: Sequence[str] = ()) -> list[Sample]:
+    """Training samples for ``tools``: paraphrased, slot-filled, plus no-call requests.
+
+    Each example phrasing gives ``per_template`` draws; a tool with fewer than ``per_tool``
+    distinct samples after that (few phrasings, few argument values) gets more draws from
+    its phrasings, so that every tool is about equally represented. A sample that contains
+    one of the ``avoid`` utterances (held-out sentences, see :func:`leaks`) is not made.
+    """
     rng = random.Random(seed)
     samples: dict[str, Sample] = {}
+    held = [normalized(t) for t in avoid]
     for tool in tools:
         props = tool.properties
+        templates = []
         for example in tool.examples:
             template, slots = _slots(tool, example.say, example.arguments)
             fixed = {k: v for k, v in example.arguments.items() if k not in slots}
             choices = {k: _values(props[k], rng, per_template) or [slots[k]] for k in slots}
+            templates.append((template, fixed, choices))
+        count = 0
+
+        def draw(template: str, fixed: Mapping[str, Any], choices: Mapping[str, list[Any]],
+                 name: str = tool.name) -> bool:
+            args = dict(fixed)
+            # Terse before filling the slots, so that values keep every word.
+            text = _terse(template, rng) if rng.random() < 0.15 else template
+            for key, options in choices.items():
+                value = rng.choice(options)
+                args[key] = value
+                text = text.replace("{" + key + "}", _render(value, rng))
+            text = rng.choice(PREFIXES) + text + rng.choice(SUFFIXES)
+            text = stt_style(text) if rng.random() < 0.85 else text
+            if text in samples or any(_seen_in(normalized(text), h) for h in held):
+                return False
+            samples[text] = Sample(text, ToolCall(name, args))
+            return True
+
+        for template, fixed, choices in templates:
             for _ in range(per_template):
-                args = dict(fixed)
-                text = template
-                for key in slots:
-                    value = rng.choice(choices[key])
-                    args[key] = value
-                    text = text.replace("{" + key + "}", _render(value, rng))
-                text = rng.choice(PREFIXES) + text + rng.choice(SUFFIXES)
-                text = stt_style(text) if rng.random() < 0.85 else text
-                samples.setdefault(text, Sample(text, ToolCall(tool.name, args)))
+                count += draw(template, fixed, choices)
+        tries = 0
+        while templates and count < per_tool and tries < 50 * per_tool:
+            count += draw(*templates[tries % len(templates)])
+            tries += 1
     for text in no_tool:
-        for variant in {text, stt_style(rng.choice(PREFIXES) + text)}:
-            samples.setdefault(variant, Sample(variant, None))
+        for variant in sorted({text, stt_style(rng.choice(PREFIXES) + text)}):
+            if not any(_seen_in(normalized(variant), h) for h in held):
+                samples.setdefault(variant, Sample(variant, None))
     out = list(samples.values())
     rng.shuffle(out)
     return out
 
 
 def normalized(text: str) -> str:
-    return " ".join(stt_style(text).split())
+    """The form in which two utterances count as the same: what the model would read."""
+    return " ".join(normalize_numbers(stt_style(text)).split())
+
+
+# A held-out sentence this long counts as seen when a training sample contains it whole
+# ("um shut the garage door please"); a shorter one ("stop") only when one equals it.
+CONTAINED_WORDS = 3
+
+
+def _seen_in(sample: str, heldout: str) -> bool:
+    if sample == heldout:
+        return True
+    return len(heldout.split()) >= CONTAINED_WORDS and f" {heldout} " in f" {sample} "
 
 
 def leaks(train: Sequence[Sample], test_texts: Sequence[str]) -> list[str]:
-    """Test utterances that also appear in the training data (after normalization)."""
-    seen = {normalized(s.text) for s in train}
-    return [t for t in test_texts if normalized(t) in seen]
+    """Test utterances that the training data contain (after normalization)."""
+    seen = [normalized(s.text) for s in train]
+    return [t for t in test_texts if any(_seen_in(s, normalized(t)) for s in seen)]
+
+
+def drop_leaks(train: Sequence[Sample],
+               test_texts: Sequence[str]) -> tuple[list[Sample], list[str]]:
+    """``train`` without the samples that contain a test utterance; and those utterances."""
+    held = {normalized(t): t for t in test_texts}
+    keep: list[Sample] = []
+    hit: set[str] = set()
+    for s in train:
+        text = normalized(s.text)
+        found = [t for n, t in held.items() if _seen_in(text, n)]
+        hit.update(found)
+        if not found:
+            keep.append(s)
+    return keep, sorted(hit)
 
 
 def iter_jsonl(rows: Sequence[Sample]) -> Iterator[dict[str, Any]]:
