@@ -25,7 +25,8 @@ import re
 import subprocess
 import sys
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,14 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
-_Loader.add_constructor("!unsafe", lambda loader, node: _Unsafe(loader.construct_scalar(node)))
+def _construct_unsafe(loader: yaml.SafeLoader, node: yaml.Node) -> _Unsafe:
+    if not isinstance(node, yaml.ScalarNode):
+        raise yaml.constructor.ConstructorError(None, None, "!unsafe on a non-string",
+                                                node.start_mark)
+    return _Unsafe(loader.construct_scalar(node))
+
+
+_Loader.add_constructor("!unsafe", _construct_unsafe)
 _Dumper.add_representer(_Unsafe, lambda d, v: d.represent_scalar("!unsafe", str(v)))
 
 
@@ -126,7 +134,21 @@ def _recap(output: str, host: str = "kitchen-pi") -> dict[str, int]:
     return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
 
 
-Playbook = Callable[..., subprocess.CompletedProcess[str]]
+@dataclass
+class Playbook:
+    """ansible-playbook site.yml for one host, kitchen-pi on localhost, rooted under root."""
+
+    root: Path
+    variables: dict[str, Any]
+    inventory: Path
+    vars_file: Path
+    ansible_tmp: Path
+
+    def __call__(self, *extra: str) -> subprocess.CompletedProcess[str]:
+        tmp = str(self.ansible_tmp)
+        return _run(_tool("ansible-playbook"), "-i", str(self.inventory), "site.yml",
+                    "-e", f"@{self.vars_file}", *extra,
+                    env={"ANSIBLE_LOCAL_TEMP": tmp, "ANSIBLE_REMOTE_TEMP": tmp})
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +186,7 @@ def mqtt() -> Iterator[Broker]:
 
 
 def _make_playbook(tmp: Path, release: dict[str, Path], mqtt: Broker) -> Playbook:
-    """An inventory of one host, kitchen-pi on localhost, whose paths all lie under tmp/root."""
+    """The example kitchen Pi's host_vars with every path under tmp/root."""
     root = tmp / "root"
     (root / "etc" / "systemd" / "system").mkdir(parents=True)  # as on any systemd host
     site = next(Path(p) for p in sys.path if p.endswith("site-packages") and
@@ -204,16 +226,7 @@ def _make_playbook(tmp: Path, release: dict[str, Path], mqtt: Broker) -> Playboo
     inventory.write_text(yaml.safe_dump({"all": {"children": {"appliances": {"hosts": {
         "kitchen-pi": {"ansible_connection": "local",
                        "ansible_python_interpreter": sys.executable}}}}}}))
-    ansible_tmp = str(tmp / "ansible-tmp")
-
-    def playbook(*extra: str) -> subprocess.CompletedProcess[str]:
-        return _run(_tool("ansible-playbook"), "-i", str(inventory), "site.yml",
-                    "-e", f"@{vars_file}", *extra,
-                    env={"ANSIBLE_LOCAL_TEMP": ansible_tmp, "ANSIBLE_REMOTE_TEMP": ansible_tmp})
-
-    playbook.root = root  # type: ignore[attr-defined]
-    playbook.variables = variables  # type: ignore[attr-defined]
-    return playbook
+    return Playbook(root, variables, inventory, vars_file, tmp / "ansible-tmp")
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +236,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory, release: dict[str, Path],
 
 
 def _files(root: Path) -> dict[Path, int]:
-    return {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file() or p.is_symlink()}
+    return {p: p.lstat().st_mtime_ns for p in root.rglob("*") if p.is_file() or p.is_symlink()}
 
 
 @pytest.mark.slow
@@ -235,7 +248,7 @@ def test_check_mode_on_a_fresh_host_changes_nothing(
     assert dry.returncode == 0, dry.stdout[-4000:] + dry.stderr[-2000:]
     assert _recap(dry.stdout)["changed"] > 0
     assert _files(tmp_path) == before
-    assert not (playbook.root / "opt").exists()  # type: ignore[attr-defined]
+    assert not (playbook.root / "opt").exists()
 
 
 @pytest.mark.slow
@@ -245,7 +258,7 @@ def test_converge_twice_then_check_mode_changes_nothing(fleet: Playbook) -> None
     assert _recap(first.stdout)["changed"] > 0
     assert re.search(r"TASK \[appliance : Health check - it says online on MQTT\]\s*\*+\s*"
                      r"ok: \[kitchen-pi\]", first.stdout), first.stdout[-4000:]
-    v: dict[str, Any] = fleet.variables  # type: ignore[attr-defined]
+    v = fleet.variables
     releases = Path(v["appliance_root"]) / "releases"
     current = Path(v["appliance_root"]) / "current"
     assert current.resolve() == releases / "0.1.0"
@@ -273,11 +286,11 @@ def test_converge_twice_then_check_mode_changes_nothing(fleet: Playbook) -> None
     assert second.returncode == 0, second.stdout[-4000:]
     assert _recap(second.stdout)["changed"] == 0, second.stdout[-4000:]
 
-    before = _files(fleet.root)  # type: ignore[attr-defined]
+    before = _files(fleet.root)
     dry = fleet("--check", "--diff", "-e", "appliance_device_id=renamed")
     assert dry.returncode == 0, dry.stdout[-4000:]
     assert "+  id: renamed" in dry.stdout  # the diff shows what would change...
-    assert _files(fleet.root) == before  # type: ignore[attr-defined]  # ...and nothing changed
+    assert _files(fleet.root) == before  # ...and nothing changed
     assert yaml.safe_load(config.read_text())["device"]["id"] == "kitchen"
 
 
@@ -296,7 +309,7 @@ def test_converge_twice_then_check_mode_changes_nothing(fleet: Playbook) -> None
 ])
 def test_a_release_that_fails_its_health_check_is_rolled_back(
         fleet: Playbook, version: str, breakage: list[str], says: list[str]) -> None:
-    v: dict[str, Any] = fleet.variables  # type: ignore[attr-defined]
+    v = fleet.variables
     root = Path(v["appliance_root"])
     if not (root / "current").exists():
         assert fleet().returncode == 0
