@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import jsonschema
 import yaml
@@ -90,6 +90,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "batch": {"type": "integer", "minimum": 8, "maximum": 2048},
             "few_shot": {"type": "boolean"},
             "repack": {"type": "boolean"},
+            "strings": {"enum": ["words", "free"]},
         }),
         "mqtt": _section({
             "host": {"type": "string"},
@@ -153,6 +154,9 @@ class ModelSettings:
     """Put the tools' example phrasings in the prompt as worked examples (without an adapter)."""
     repack: bool = False
     """Let llama.cpp keep a repacked copy of the weights: ~10% faster, ~150 MB more memory."""
+    strings: Literal["words", "free"] = "words"
+    """Free-text arguments (a city, a song): ``words`` copies them from what was said, so a
+    name is never misspelt or invented; ``free`` lets the model write any text."""
 
 
 @dataclass(frozen=True)

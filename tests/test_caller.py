@@ -157,3 +157,36 @@ def test_walk_call_with_a_fixed_driver_covers_optional_keys(home_caller: ToolCal
     text = home_caller.engine.detokenize(home_caller.answer_tokens(call))
     assert "label:<escape>pasta<escape>,minutes:5}" in text
     assert callable(walk_call)
+
+
+@pytest.mark.parametrize("text", [
+    "what's the weather like in berlyn tomorrow",  # a misheard name is kept as it was heard
+    "how's the weather in san francisco",
+    "play the album abbey road by the beatles",
+    "put on some taylor swift please",
+    "set a timer called pizza for twelve minutes",
+])
+def test_free_strings_are_copied_from_the_request(home_caller: ToolCaller, text: str) -> None:
+    """With ``strings: words`` (the demo home) a free-text value is a span of what was said,
+    cut at word boundaries, never a respelling or an invention."""
+    from appliance.caller.normalize import normalize_numbers
+
+    assert home_caller.strings == "words"
+    d = home_caller.decide(text)
+    assert d.call is not None, d
+    words = normalize_numbers(text).split()
+    spans = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}
+    strings = {k: v for k, v in d.call.arguments.items()
+               if isinstance(v, str) and "enum" not in home_caller.toolbox[d.call.name]
+               .properties[k]}
+    assert strings, d.call  # each of these requests has a free-text argument
+    for key, value in strings.items():
+        assert value in spans, (key, value, text)
+
+
+def test_free_mode_is_the_models_own_text(home_caller: ToolCaller) -> None:
+    free = ToolCaller(home_caller.toolbox, home_caller.engine, few_shot=False, strings="free")
+    d = free.decide("what's the weather like in lisbon")
+    assert d.error is None and d.call is not None
+    with pytest.raises(ValueError, match="strings"):
+        ToolCaller(home_caller.toolbox, home_caller.engine, strings="some")  # type: ignore[arg-type]

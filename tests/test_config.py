@@ -45,6 +45,7 @@ def test_yaml_on_and_off_stay_strings(tmp_path: Path) -> None:
     (TOOL + "colour: blue\n", "(top level)"),
     (TOOL.replace("description: Set the fan.", "description: 3"), "tools[0].description"),
     (TOOL + "model:\n  threads: many\n", "model.threads"),
+    (TOOL + "model:\n  strings: sometimes\n", "model.strings"),
     (TOOL + "mqtt:\n  port: 70000\n", "mqtt.port"),
     (TOOL.replace("    parameters:", "    parameter:"), "tools[0]"),
     (TOOL.replace("type: object", "type: array"), "tools[0].parameters.type"),

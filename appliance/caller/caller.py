@@ -16,7 +16,7 @@ import time
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from appliance.caller import prompt
 from appliance.caller.decoder import DecisionPoint, LiveDriver, ReplayDriver, Vocab
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_UTTERANCE_CHARS = 1000
+StringMode = Literal["words", "free"]
 
 
 def clean_utterance(text: str) -> str:
@@ -46,11 +47,17 @@ class ToolCaller:
     """FunctionGemma-format tool calling over a cached tool prompt."""
 
     def __init__(self, toolbox: Toolbox, engine: Engine, *, few_shot: bool = True,
-                 cache_dir: Path | None = None):
+                 cache_dir: Path | None = None, strings: StringMode = "free"):
+        """``strings="words"`` makes every free-text argument a span of the request's words
+        (what a voice appliance's places, songs and names are); ``"free"`` lets the model
+        write any text (what general function calling, such as BFCL, needs)."""
+        if strings not in ("words", "free"):
+            raise ValueError(f"strings must be 'words' or 'free', not {strings!r}")
         self.toolbox = toolbox
         self.engine = engine
         self.tools: Sequence[Tool] = tuple(toolbox)
         self.few_shot = few_shot
+        self.strings = strings
         self._lock = threading.Lock()
         self._prompt_text = prompt.tool_prompt(self.tools, few_shot=few_shot) + (
             f"{prompt.START_TURN}user\n"
@@ -86,7 +93,7 @@ class ToolCaller:
                         context=settings.context, batch=settings.batch, repack=settings.repack)
         # Worked examples help the bare model; an adapter was trained without them.
         return cls(config.tools, engine, few_shot=settings.few_shot and adapter is None,
-                   cache_dir=cache_dir())
+                   cache_dir=cache_dir(), strings=settings.strings)
 
     def _cache_file(self, directory: Path) -> Path:
         """The prompt's KV snapshot is only valid for this model, adapter and prompt."""
@@ -180,6 +187,7 @@ class ToolCaller:
         engine = self.engine
         engine.rewind()
         request = self.request_tokens(words)
+        heard = normalize_numbers(words)
         if engine.n_past + len(request) + len(self._call_prefix) + 64 > engine.context:
             raise ModelError("utterance does not fit in the model's context")
         at_turn, at_call = engine.eval(
@@ -189,7 +197,8 @@ class ToolCaller:
         stats = engine.stats
         if int(at_turn.argmax()) != self._call_prefix[0]:
             return Decision(text=words, raw="", tokens_evaluated=stats.tokens, evals=stats.evals)
-        driver = LiveDriver(engine, self.vocab, at_call)
+        driver = LiveDriver(engine, self.vocab, at_call,
+                            copy_from=heard if self.strings == "words" else None)
         walk_call(driver, self.tools)
         raw = CALL_PREFIX + driver.text()
         stats = engine.stats

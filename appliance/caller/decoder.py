@@ -11,7 +11,9 @@ values. This driver answers them with as few llama.cpp evals as possible:
   evaluated in one batch, and the best of the branch tokens is taken (greedy), from a
   handful of candidates instead of 262,144.
 - Free strings and numbers are scored over precomputed token classes (string-safe
-  tokens, digits) plus the token that would close the value.
+  tokens, digits) plus the token that would close the value. With ``copy_from`` set, a
+  free string is a span of the request's words instead: only tokens that continue such a
+  span are candidates, and the value may close only at a word's end.
 - What remains once the last decision is made is never evaluated at all.
 
 :class:`ReplayDriver` walks the same code with a known call instead of logits and
@@ -34,6 +36,7 @@ from appliance.tools import ESCAPE
 
 MAX_STRING_TOKENS = 24
 MAX_NUMBER_CHARS = 12
+MAX_PIECE_CHARS = 16  # longest token piece looked for when copying words (Gemma's are shorter)
 
 
 class Vocab:
@@ -84,7 +87,8 @@ class _Trie:
 class LiveDriver:
     """Answers the grammar walker's questions with the model's logits (greedy)."""
 
-    def __init__(self, engine: Engine, vocab: Vocab, logits: Logits | None):
+    def __init__(self, engine: Engine, vocab: Vocab, logits: Logits | None, *,
+                 copy_from: str | None = None):
         self.engine = engine
         self.vocab = vocab
         self.logits = logits  # valid iff nothing was committed since it was computed
@@ -92,6 +96,11 @@ class LiveDriver:
         self.pending = ""
         self.tokens: list[int] = []  # every committed token, in order
         self.decisions = 0
+        # Free strings are copied from these words when set: each suffix that starts at a
+        # word is a source, and a value is any prefix of one that ends at a word's end.
+        words = copy_from.split() if copy_from else []
+        self._sources = [" ".join(words[i:]) for i in range(len(words))]
+        self._single: dict[str, int | None] = {}
 
     # -- bookkeeping --------------------------------------------------------------
 
@@ -156,6 +165,8 @@ class LiveDriver:
 
     def free_string(self, *, required: bool) -> str:
         self._commit_pending()
+        if self._sources:
+            return self._copy_string(required=required)
         out: list[int] = []
         for _ in range(MAX_STRING_TOKENS):
             logits = self._now()
@@ -168,6 +179,35 @@ class LiveDriver:
             self._commit([best])
             out.append(best)
         return "".join(self.vocab.piece(t) for t in out)
+
+    def _token_for(self, text: str) -> int | None:
+        """The token whose piece is exactly ``text``, if the tokenizer has one."""
+        if text not in self._single:
+            toks = self.engine.tokenize(text, special=False)
+            self._single[text] = (toks[0] if len(toks) == 1 and self.vocab.piece(toks[0]) == text
+                                  and toks[0] != self.vocab.escape_first else None)
+        return self._single[text]
+
+    def _copy_string(self, *, required: bool) -> str:
+        """A span of the request's words: the model picks where it starts and ends."""
+        text = ""
+        for _ in range(MAX_STRING_TOKENS):
+            rests = [src[len(text):] for src in self._sources if src.startswith(text)]
+            at_word_end = bool(text) and not text.endswith(" ") and any(
+                not r or r.startswith(" ") for r in rests)
+            cands = sorted({tok for r in rests for k in range(1, min(len(r), MAX_PIECE_CHARS) + 1)
+                            if (tok := self._token_for(r[:k])) is not None})
+            if not cands:
+                break
+            logits = self._now()
+            best = max(cands, key=lambda t: float(logits[t]))
+            self.decisions += 1
+            if (at_word_end or (not text and not required)) and (
+                    logits[self.vocab.escape_first] >= logits[best]):
+                break
+            self._commit([best])
+            text += self.vocab.piece(best)
+        return text.rstrip()
 
     def number(self, *, integer: bool, negative: bool, follow: Sequence[str]) -> str:
         self._commit_pending()
