@@ -151,12 +151,14 @@ def _terse(text: str, rng: random.Random) -> str:
 
 def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
                per_tool: int = 0, no_tool: Sequence[str] = NO_TOOL,
-               avoid: Sequence[str] = ()) -> list[Sample]:
+               avoid: Sequence[str] = (), string_weight: float = 1.6) -> list[Sample]:
     """Training samples for ``tools``: paraphrased, slot-filled, plus no-call requests.
 
     Each example phrasing gives ``per_template`` draws; a tool with fewer than ``per_tool``
     distinct samples after that (few phrasings, few argument values) gets more draws from
-    its phrasings, so that every tool is about equally represented. A sample that contains
+    its phrasings, so that every tool is about equally represented; a tool with a free string
+    parameter gets ``string_weight`` times as many (copying a value word for word is the
+    hardest decision: over the whole vocabulary, one per token). A sample that contains
     one of the ``avoid`` utterances (held-out sentences, see :func:`leaks`) is not made.
     """
     rng = random.Random(seed)
@@ -191,8 +193,11 @@ def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
         for template, fixed, choices in templates:
             for _ in range(per_template):
                 count += draw(template, fixed, choices)
+        free = any(p.get("type", "string") == "string" and "enum" not in p
+                   for p in props.values())
+        target = int(per_tool * (string_weight if free else 1.0))
         tries = 0
-        while templates and count < per_tool and tries < 50 * per_tool:
+        while templates and count < target and tries < 50 * target:
             count += draw(*templates[tries % len(templates)])
             tries += 1
     for text in no_tool:
