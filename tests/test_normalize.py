@@ -88,3 +88,23 @@ def test_synthesized_data_avoid_held_out_sentences_and_balance_tools(
         if s.call is not None:
             home_config.tools.validate(s.call)  # every generated call is valid
     assert any(s.call is None for s in samples)
+
+
+def test_lookalike_names_and_halves_in_the_training_data(home_config: Config) -> None:
+    """Undeclared names in a tool's phrasings give no-call samples; halves are numbers."""
+    from appliance.finetune.data import _decoys, stt_style
+
+    samples = synthesize(list(home_config.tools), per_template=2, per_tool=60)
+    rooms = home_config.tools["set_light"].properties["room"]
+    decoys = _decoys(rooms)
+    assert "garden" in decoys and "hall" not in decoys and "living" not in decoys
+    near = [s for s in samples if s.call is None
+            and any(f"the {d} light" in s.text for d in decoys)]
+    assert near  # "turn on the garden light": no call, not forced onto a room
+    halves = [s for s in samples if s.call is not None
+              and isinstance(s.call.arguments.get("temperature"), float)
+              and not float(s.call.arguments["temperature"]).is_integer()]
+    assert halves
+    for s in halves:  # what the model reads has the value the call has
+        assert str(s.call.arguments["temperature"]) in normalize_numbers(s.text), s  # type: ignore[union-attr]
+    assert stt_style("Set it to 21.5, please.") == "set it to 21.5 please"

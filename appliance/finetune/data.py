@@ -22,6 +22,7 @@ from typing import Any
 
 from appliance.caller.normalize import normalize_numbers
 from appliance.messages import ToolCall
+from appliance.speech.grammar import DECOYS
 from appliance.tools import Tool
 
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
@@ -94,7 +95,7 @@ def number_words(n: int) -> str:
 
 def stt_style(text: str) -> str:
     """Lower case, no punctuation except apostrophes: what a transcript looks like."""
-    text = re.sub(r"[^\w\s'-]", " ", text.lower())
+    text = re.sub(r"[^\w\s'.-]|(?<!\d)\.|\.(?!\d)", " ", text.lower())  # 19.5 keeps its point
     return " ".join(text.split())
 
 
@@ -127,8 +128,10 @@ def _values(schema: Mapping[str, Any], rng: random.Random, count: int) -> list[A
     if kind in ("integer", "number"):
         lo = int(schema.get("minimum", 1))
         hi = int(min(schema.get("maximum", 100), lo + 120))
-        picks = {rng.randint(lo, hi) for _ in range(count)}
+        picks: set[float] = {rng.randint(lo, hi) for _ in range(count)}
         picks.update(v for v in (lo, hi) if lo <= v <= hi)
+        if kind == "number" and hi > lo:  # halves too: "nineteen and a half" is 19.5
+            picks.update(rng.randint(lo, hi - 1) + 0.5 for _ in range(max(1, count // 3)))
         return sorted(picks)
     pool = schema.get("examples")
     if isinstance(pool, list) and pool:
@@ -139,6 +142,11 @@ def _values(schema: Mapping[str, Any], rng: random.Random, count: int) -> list[A
 def _render(value: Any, rng: random.Random) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return number_words(value) if rng.random() < 0.5 else str(value)
+    if isinstance(value, float) and value.is_integer():
+        return _render(int(value), rng)
+    if isinstance(value, float) and (value * 2).is_integer():
+        whole = number_words(int(value))
+        return rng.choice([str(value), f"{whole} and a half", f"{whole} point five"])
     return str(value)
 
 
@@ -149,16 +157,26 @@ def _terse(text: str, rng: random.Random) -> str:
     return " ".join(keep) if len(keep) >= 2 else text
 
 
+def _decoys(schema: Mapping[str, Any]) -> list[str]:
+    """Lookalike names for an enum parameter: words that are not (a part of) its values."""
+    real = {w for v in schema.get("enum", ()) for w in str(v).lower().split()}
+    return [d for d in DECOYS if not any(r.startswith(d) or d.startswith(r) for r in real)]
+
+
 def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
                per_tool: int = 0, no_tool: Sequence[str] = NO_TOOL,
-               avoid: Sequence[str] = (), string_weight: float = 1.6) -> list[Sample]:
+               avoid: Sequence[str] = (), string_weight: float = 1.6,
+               decoy_share: float = 0.3) -> list[Sample]:
     """Training samples for ``tools``: paraphrased, slot-filled, plus no-call requests.
 
     Each example phrasing gives ``per_template`` draws; a tool with fewer than ``per_tool``
     distinct samples after that (few phrasings, few argument values) gets more draws from
     its phrasings, so that every tool is about equally represented; a tool with a free string
     parameter gets ``string_weight`` times as many (copying a value word for word is the
-    hardest decision: over the whole vocabulary, one per token). A sample that contains
+    hardest decision: over the whole vocabulary, one per token). Where a phrasing names
+    something from an enum ("the {room} light"), about ``decoy_share`` x ``per_tool`` more
+    samples put an undeclared lookalike there ("the garden light") and expect no call: a
+    name the tool does not have must not be forced onto one it has. A sample that contains
     one of the ``avoid`` utterances (held-out sentences, see :func:`leaks`) is not made.
     """
     rng = random.Random(seed)
@@ -200,6 +218,22 @@ def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
         while templates and count < target and tries < 50 * target:
             count += draw(*templates[tries % len(templates)])
             tries += 1
+        # Near misses: a named thing (an enum value after "the") that the tool does not have.
+        named = [(t, f, c, k) for t, f, c in templates for k in c
+                 if "enum" in props[k] and f"the {{{k}}}" in t and _decoys(props[k])]
+        made, tries = 0, 0
+        while named and made < decoy_share * per_tool and tries < 50 * per_tool:
+            template, fixed, choices, key = named[tries % len(named)]
+            tries += 1
+            text = template.replace("{" + key + "}", rng.choice(_decoys(props[key])))
+            for other, options in choices.items():
+                text = text.replace("{" + other + "}", _render(rng.choice(options), rng))
+            text = rng.choice(PREFIXES) + text + rng.choice(SUFFIXES)
+            text = stt_style(text) if rng.random() < 0.85 else text
+            if text in samples or any(_seen_in(normalized(text), h) for h in held):
+                continue
+            samples[text] = Sample(text, None)
+            made += 1
     for text in no_tool:
         for variant in sorted({text, stt_style(rng.choice(PREFIXES) + text)}):
             if not any(_seen_in(normalized(variant), h) for h in held):
