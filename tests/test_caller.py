@@ -190,3 +190,10 @@ def test_free_mode_is_the_models_own_text(home_caller: ToolCaller) -> None:
     assert d.error is None and d.call is not None
     with pytest.raises(ValueError, match="strings"):
         ToolCaller(home_caller.toolbox, home_caller.engine, strings="some")  # type: ignore[arg-type]
+
+
+def test_the_model_reads_digits_and_minutes(home_caller: ToolCaller) -> None:
+    assert home_caller.heard("Set a timer for  one hour\n") == "Set a timer for 60 minutes"
+    assert home_caller.heard("dim it to forty five percent") == "dim it to 45 percent"
+    tokens = home_caller.request_tokens("timer for half an hour")
+    assert home_caller.engine.detokenize(tokens).startswith("timer for 30 minutes")

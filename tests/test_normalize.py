@@ -108,3 +108,34 @@ def test_lookalike_names_and_halves_in_the_training_data(home_config: Config) ->
     for s in halves:  # what the model reads has the value the call has
         assert str(s.call.arguments["temperature"]) in normalize_numbers(s.text), s  # type: ignore[union-attr]
     assert stt_style("Set it to 21.5, please.") == "set it to 21.5 please"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("timer for one hour", "timer for 60 minutes"),
+    ("set a timer for a quarter of an hour", "set a timer for 15 minutes"),
+    ("a countdown for three hours", "a countdown for 180 minutes"),
+    ("an hour and a half", "90 minutes"),
+    ("half an hour for the roast", "30 minutes for the roast"),
+    ("one hour and twenty minutes", "80 minutes"),
+    ("two and a half hours", "150 minutes"),
+    ("three quarters of an hour", "45 minutes"),
+    ("a two hour timer", "a 120 minute timer"),
+    ("what time is it", "what time is it"),
+    ("the hourly news", "the hourly news"),
+])
+def test_durations_in_minutes(text: str, expected: str) -> None:
+    from appliance.caller.normalize import durations_in_minutes
+
+    assert durations_in_minutes(normalize_numbers(text)) == expected
+
+
+def test_durations_become_minutes_only_for_tools_that_count_minutes(home_config: Config) -> None:
+    from appliance.caller.caller import counts_in_minutes
+    from appliance.tools import Tool
+
+    assert counts_in_minutes(list(home_config.tools))  # start_timer's minutes
+    hours = Tool("sleep", "Sleep for a while.", {"type": "object", "properties": {
+        "hours": {"type": "number", "description": "How many hours"},
+        "minutes": {"type": "integer"}}})
+    assert not counts_in_minutes([hours])
+    assert not counts_in_minutes([home_config.tools["set_light"]])

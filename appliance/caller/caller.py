@@ -22,7 +22,7 @@ from appliance.caller import prompt
 from appliance.caller.decoder import DecisionPoint, LiveDriver, ReplayDriver, Vocab
 from appliance.caller.engine import Engine
 from appliance.caller.grammar import CALL_PREFIX, walk_call
-from appliance.caller.normalize import normalize_numbers
+from appliance.caller.normalize import durations_in_minutes, normalize_numbers
 from appliance.caller.syntax import parse_calls
 from appliance.errors import ApplianceError, CallError, ModelError
 from appliance.messages import Decision, ToolCall
@@ -58,6 +58,7 @@ class ToolCaller:
         self.tools: Sequence[Tool] = tuple(toolbox)
         self.few_shot = few_shot
         self.strings = strings
+        self.minutes = counts_in_minutes(self.tools)
         self._lock = threading.Lock()
         self._prompt_text = prompt.tool_prompt(self.tools, few_shot=few_shot) + (
             f"{prompt.START_TURN}user\n"
@@ -115,11 +116,16 @@ class ToolCaller:
     def request_tokens(self, text: str) -> list[int]:
         """What one request evaluates before the answer: the words and the model turn's opening.
 
-        Spelled numbers are written as digits first (``normalize_numbers``), for requests and
+        Spelled numbers are written as digits first (:meth:`heard`), for requests and
         training samples alike, so the model copies digits instead of reading words.
         """
+        return self.engine.tokenize(self.heard(text), special=False) + self._suffix
+
+    def heard(self, text: str) -> str:
+        """The request as the model reads it: numbers as digits, and, where the tools count
+        in minutes (:func:`counts_in_minutes`), hours as minutes."""
         words = normalize_numbers(clean_utterance(text))
-        return self.engine.tokenize(words, special=False) + self._suffix
+        return durations_in_minutes(words) if self.minutes else words
 
     def answer_tokens(self, call: ToolCall | None) -> list[int]:
         """Exactly the tokens the decoder emits for ``call`` (or the no-call reply)."""
@@ -187,7 +193,7 @@ class ToolCaller:
         engine = self.engine
         engine.rewind()
         request = self.request_tokens(words)
-        heard = normalize_numbers(words)
+        heard = self.heard(words)
         if engine.n_past + len(request) + len(self._call_prefix) + 64 > engine.context:
             raise ModelError("utterance does not fit in the model's context")
         at_turn, at_call = engine.eval(
@@ -213,6 +219,15 @@ class ToolCaller:
 
     def close(self) -> None:
         self.engine.close()
+
+
+def counts_in_minutes(tools: Sequence[Tool]) -> bool:
+    """Whether durations should reach the model in minutes: some numeric parameter is in
+    minutes (by its name or description) and none is in hours."""
+    said = [f"{name} {schema.get('description', '')}".lower()
+            for tool in tools for name, schema in tool.properties.items()
+            if schema.get("type") in ("integer", "number")]
+    return any("minute" in s for s in said) and not any("hour" in s for s in said)
 
 
 def _strip_strings(call: ToolCall) -> ToolCall:

@@ -20,6 +20,7 @@ the same function runs on every utterance and on every training sample.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _UNITS = {w: i for i, w in enumerate(
     ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
@@ -171,3 +172,38 @@ def normalize_numbers(text: str) -> str:
         out.append(w.raw)
         i += 1
     return " ".join(out) if changed else text
+
+
+# Durations for tools that count in minutes. Applied after normalize_numbers, most specific
+# first: "1 hour and 20 minutes" must not become "60 minutes and 20 minutes".
+_NUM = r"(\d+(?:\.\d+)?)"
+_DURATIONS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
+    (re.compile(rf"\b{_NUM} hours? and {_NUM} minutes?\b", re.I),
+     lambda m: f"{_minutes(float(m[1]) * 60 + float(m[2]))} minutes"),
+    (re.compile(r"\b(?:an?|1) hour and a half\b", re.I), "90 minutes"),
+    (re.compile(rf"\b{_NUM} hours? and a half\b", re.I),
+     lambda m: f"{_minutes(float(m[1]) * 60 + 30)} minutes"),
+    (re.compile(r"\b(?:three|3) quarters of an hour\b", re.I), "45 minutes"),
+    (re.compile(r"\b(?:a )?quarter (?:of an )?hour\b", re.I), "15 minutes"),
+    (re.compile(r"\b(?:half an|a half|half a|half) hour\b", re.I), "30 minutes"),
+    (re.compile(r"\b(?:an|1) hour\b", re.I), "60 minutes"),
+    (re.compile(rf"\b{_NUM} hours\b", re.I), lambda m: f"{_minutes(float(m[1]) * 60)} minutes"),
+    # "a 2 hour timer": the unit stays an adjective
+    (re.compile(rf"\b{_NUM} hour\b", re.I), lambda m: f"{_minutes(float(m[1]) * 60)} minute"),
+]
+
+
+def _minutes(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def durations_in_minutes(text: str) -> str:
+    """Hours written as minutes ("2 hours" -> "120 minutes", "half an hour" -> "30 minutes").
+
+    For tools whose durations are declared in minutes (see ``ToolCaller``): a 270M model
+    copies a number far more reliably than it multiplies one. Expects digits, so run it
+    after :func:`normalize_numbers`.
+    """
+    for pattern, repl in _DURATIONS:
+        text = pattern.sub(repl, text)
+    return text

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from appliance.caller.normalize import normalize_numbers
+from appliance.caller.normalize import durations_in_minutes, normalize_numbers
 from appliance.messages import ToolCall
 from appliance.speech.grammar import DECOYS
 from appliance.tools import Tool
@@ -245,7 +245,8 @@ def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
 
 def normalized(text: str) -> str:
     """The form in which two utterances count as the same: what the model would read."""
-    return " ".join(normalize_numbers(stt_style(text)).split())
+    # Durations too: "one hour" and "60 minutes" read the same where the tools count minutes.
+    return " ".join(durations_in_minutes(normalize_numbers(stt_style(text))).split())
 
 
 # A held-out sentence this long counts as seen when a training sample contains it whole
