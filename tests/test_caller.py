@@ -169,12 +169,10 @@ def test_walk_call_with_a_fixed_driver_covers_optional_keys(home_caller: ToolCal
 def test_free_strings_are_copied_from_the_request(home_caller: ToolCaller, text: str) -> None:
     """With ``strings: words`` (the demo home) a free-text value is a span of what was said,
     cut at word boundaries, never a respelling or an invention."""
-    from appliance.caller.normalize import normalize_numbers
-
     assert home_caller.strings == "words"
     d = home_caller.decide(text)
     assert d.call is not None, d
-    words = normalize_numbers(text).split()
+    words = home_caller.heard(text).split()  # what the model read
     spans = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}
     strings = {k: v for k, v in d.call.arguments.items()
                if isinstance(v, str) and "enum" not in home_caller.toolbox[d.call.name]

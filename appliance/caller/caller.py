@@ -119,7 +119,10 @@ class ToolCaller:
         Spelled numbers are written as digits first (:meth:`heard`), for requests and
         training samples alike, so the model copies digits instead of reading words.
         """
-        return self.engine.tokenize(self.heard(text), special=False) + self._suffix
+        return self._request_tokens(self.heard(text))
+
+    def _request_tokens(self, heard: str) -> list[int]:
+        return self.engine.tokenize(heard, special=False) + self._suffix
 
     def heard(self, text: str) -> str:
         """The request as the model reads it: numbers as digits, and, where the tools count
@@ -192,8 +195,8 @@ class ToolCaller:
     def _decide(self, words: str) -> Decision:
         engine = self.engine
         engine.rewind()
-        request = self.request_tokens(words)
         heard = self.heard(words)
+        request = self._request_tokens(heard)
         if engine.n_past + len(request) + len(self._call_prefix) + 64 > engine.context:
             raise ModelError("utterance does not fit in the model's context")
         at_turn, at_call = engine.eval(

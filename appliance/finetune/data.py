@@ -192,6 +192,15 @@ def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
             templates.append((template, fixed, choices))
         count = 0
 
+        def add(text: str, call: ToolCall | None) -> bool:
+            """Wrap ``text`` in a filler, maybe as a transcript; keep it if new and not held out."""
+            text = rng.choice(PREFIXES) + text + rng.choice(SUFFIXES)
+            text = stt_style(text) if rng.random() < 0.85 else text
+            if text in samples or any(_seen_in(normalized(text), h) for h in held):
+                return False
+            samples[text] = Sample(text, call)
+            return True
+
         def draw(template: str, fixed: Mapping[str, Any], choices: Mapping[str, list[Any]],
                  name: str = tool.name) -> bool:
             args = dict(fixed)
@@ -201,12 +210,7 @@ def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
                 value = rng.choice(options)
                 args[key] = value
                 text = text.replace("{" + key + "}", _render(value, rng))
-            text = rng.choice(PREFIXES) + text + rng.choice(SUFFIXES)
-            text = stt_style(text) if rng.random() < 0.85 else text
-            if text in samples or any(_seen_in(normalized(text), h) for h in held):
-                return False
-            samples[text] = Sample(text, ToolCall(name, args))
-            return True
+            return add(text, ToolCall(name, args))
 
         for template, fixed, choices in templates:
             for _ in range(per_template):
@@ -219,21 +223,17 @@ def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
             count += draw(*templates[tries % len(templates)])
             tries += 1
         # Near misses: a named thing (an enum value after "the") that the tool does not have.
-        named = [(t, f, c, k) for t, f, c in templates for k in c
-                 if "enum" in props[k] and f"the {{{k}}}" in t and _decoys(props[k])]
+        decoys = {k: _decoys(p) for k, p in props.items() if "enum" in p}
+        named = [(t, c, k) for t, _, c in templates for k in c
+                 if decoys.get(k) and f"the {{{k}}}" in t]
         made, tries = 0, 0
         while named and made < decoy_share * per_tool and tries < 50 * per_tool:
-            template, fixed, choices, key = named[tries % len(named)]
+            template, choices, key = named[tries % len(named)]
             tries += 1
-            text = template.replace("{" + key + "}", rng.choice(_decoys(props[key])))
-            for other, options in choices.items():
+            text = template.replace("{" + key + "}", rng.choice(decoys[key]))
+            for other, options in choices.items():  # the decoy's own slot is already filled
                 text = text.replace("{" + other + "}", _render(rng.choice(options), rng))
-            text = rng.choice(PREFIXES) + text + rng.choice(SUFFIXES)
-            text = stt_style(text) if rng.random() < 0.85 else text
-            if text in samples or any(_seen_in(normalized(text), h) for h in held):
-                continue
-            samples[text] = Sample(text, None)
-            made += 1
+            made += add(text, None)
     for text in no_tool:
         for variant in sorted({text, stt_style(rng.choice(PREFIXES) + text)}):
             if not any(_seen_in(normalized(variant), h) for h in held):
