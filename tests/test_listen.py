@@ -39,7 +39,7 @@ def listen(*args: str, timeout: float = 600) -> tuple[int, list[dict[str, Any]],
 
 
 def _content(text: str) -> list[str]:
-    from appliance.speech.grammar import OPTIONAL
+    from appliance.english import OPTIONAL
 
     return [w for w in text.split() if w not in OPTIONAL]
 

@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 
-from appliance.caller.normalize import normalize_numbers
 from appliance.config import Config
-from appliance.finetune.data import Sample, drop_leaks, leaks, number_words, synthesize
+from appliance.english import lookalikes, normalize_numbers, spell_number, stt_style
+from appliance.finetune.data import Sample, drop_leaks, leaks, synthesize
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -56,10 +56,10 @@ def test_everything_else_is_unchanged(text: str) -> None:
 @pytest.mark.parametrize("n", [0, 2, 7, 13, 20, 21, 45, 67, 83, 99, 100, 101, 110, 250, 999,
                                1000, 1440, 2024, 9999])
 def test_round_trip_with_the_training_data_words(n: int) -> None:
-    assert normalize_numbers(number_words(n)) == str(n)
-    assert normalize_numbers(f"set it to {number_words(n)} percent") == f"set it to {n} percent"
+    assert normalize_numbers(spell_number(n)) == str(n)
+    assert normalize_numbers(f"set it to {spell_number(n)} percent") == f"set it to {n} percent"
     if n < 100:  # "forty-five"
-        assert normalize_numbers(number_words(n).replace(" ", "-")) == str(n)
+        assert normalize_numbers(spell_number(n).replace(" ", "-")) == str(n)
 
 
 # -- the training data read the same way, and the held-out check compares what the model reads
@@ -92,11 +92,9 @@ def test_synthesized_data_avoid_held_out_sentences_and_balance_tools(
 
 def test_lookalike_names_and_halves_in_the_training_data(home_config: Config) -> None:
     """Undeclared names in a tool's phrasings give no-call samples; halves are numbers."""
-    from appliance.finetune.data import _decoys, stt_style
-
     samples = synthesize(list(home_config.tools), per_template=2, per_tool=60)
     rooms = home_config.tools["set_light"].properties["room"]
-    decoys = _decoys(rooms)
+    decoys = lookalikes(rooms["enum"])
     assert "garden" in decoys and "hall" not in decoys and "living" not in decoys
     near = [s for s in samples if s.call is None
             and any(f"the {d} light" in s.text for d in decoys)]
@@ -124,7 +122,7 @@ def test_lookalike_names_and_halves_in_the_training_data(home_config: Config) ->
     ("the hourly news", "the hourly news"),
 ])
 def test_durations_in_minutes(text: str, expected: str) -> None:
-    from appliance.caller.normalize import durations_in_minutes
+    from appliance.english import durations_in_minutes
 
     assert durations_in_minutes(normalize_numbers(text)) == expected
 

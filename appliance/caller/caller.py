@@ -22,8 +22,8 @@ from appliance.caller import prompt
 from appliance.caller.decoder import DecisionPoint, LiveDriver, ReplayDriver, Vocab
 from appliance.caller.engine import Engine
 from appliance.caller.grammar import CALL_PREFIX, walk_call
-from appliance.caller.normalize import durations_in_minutes, normalize_numbers
 from appliance.caller.syntax import parse_calls
+from appliance.english import durations_in_minutes, normalize_numbers
 from appliance.errors import ApplianceError, CallError, ModelError
 from appliance.messages import Decision, ToolCall
 from appliance.tools import Tool, Toolbox

@@ -20,15 +20,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from appliance.caller.normalize import durations_in_minutes, normalize_numbers
+from appliance.english import (
+    durations_in_minutes,
+    lookalikes,
+    normalize_numbers,
+    spell_number,
+    stt_style,
+)
 from appliance.messages import ToolCall
-from appliance.speech.grammar import DECOYS
 from appliance.tools import Tool
-
-_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-         "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-         "eighteen", "nineteen"]
-_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 PREFIXES = ["", "", "", "", "", "please ", "hey ", "can you ", "could you ", "would you ",
             "ok ", "okay ", "i want to ", "go ahead and ", "i'd like you to ", "quick ", "um ",
@@ -78,27 +78,6 @@ NO_TOOL = [
 ]
 
 
-def number_words(n: int) -> str:
-    """English words for 0..9999, the way speech-to-text writes them."""
-    if n < 0:
-        return "minus " + number_words(-n)
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
-    if n < 1000:
-        rest = n % 100
-        return _ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + number_words(rest))
-    rest = n % 1000
-    return number_words(n // 1000) + " thousand" + ("" if rest == 0 else " " + number_words(rest))
-
-
-def stt_style(text: str) -> str:
-    """Lower case, no punctuation except apostrophes: what a transcript looks like."""
-    text = re.sub(r"[^\w\s'.-]|(?<!\d)\.|\.(?!\d)", " ", text.lower())  # 19.5 keeps its point
-    return " ".join(text.split())
-
-
 @dataclass(frozen=True)
 class Sample:
     """One utterance and the call it should produce (``None``: no tool applies)."""
@@ -141,11 +120,11 @@ def _values(schema: Mapping[str, Any], rng: random.Random, count: int) -> list[A
 
 def _render(value: Any, rng: random.Random) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
-        return number_words(value) if rng.random() < 0.5 else str(value)
+        return spell_number(value) if rng.random() < 0.5 else str(value)
     if isinstance(value, float) and value.is_integer():
         return _render(int(value), rng)
     if isinstance(value, float) and (value * 2).is_integer():
-        whole = number_words(int(value))
+        whole = spell_number(int(value))
         return rng.choice([str(value), f"{whole} and a half", f"{whole} point five"])
     return str(value)
 
@@ -155,12 +134,6 @@ def _terse(text: str, rng: random.Random) -> str:
     words = text.split()
     keep = [w for w in words if w.lower() not in _DROPPABLE or rng.random() < 0.5]
     return " ".join(keep) if len(keep) >= 2 else text
-
-
-def _decoys(schema: Mapping[str, Any]) -> list[str]:
-    """Lookalike names for an enum parameter: words that are not (a part of) its values."""
-    real = {w for v in schema.get("enum", ()) for w in str(v).lower().split()}
-    return [d for d in DECOYS if not any(r.startswith(d) or d.startswith(r) for r in real)]
 
 
 def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
@@ -223,7 +196,7 @@ def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
             count += draw(*templates[tries % len(templates)])
             tries += 1
         # Near misses: a named thing (an enum value after "the") that the tool does not have.
-        decoys = {k: _decoys(p) for k, p in props.items() if "enum" in p}
+        decoys = {k: lookalikes(p.get("enum", ())) for k, p in props.items() if "enum" in p}
         named = [(t, c, k) for t, _, c in templates for k in c
                  if decoys.get(k) and f"the {{{k}}}" in t]
         made, tries = 0, 0

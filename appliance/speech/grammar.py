@@ -17,39 +17,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from appliance.english import LOOKALIKES, ONES, OPTIONAL, SYNONYMS, TEENS, TENS, spell_number
 from appliance.tools import Tool
 
 log = logging.getLogger(__name__)
 
-ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
-         "seventeen", "eighteen", "nineteen"]
-TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-
 PREFIXES = ["please", "can you", "could you", "would you", "will you", "hey", "ok", "okay",
             "i want to", "i'd like to", "go ahead and", "please can you"]
 SUFFIXES = ["please", "now", "thanks", "thank you", "for me", "right now"]
-
-# Words a pattern may drop, and words that stand in for each other: so that "switch off the
-# bedroom light" matches the example "turn off the bedroom lights". Nothing tool-specific.
-OPTIONAL = {"the", "a", "an", "some", "my", "please", "to", "up", "down"}
-SYNONYMS = [["turn", "switch"], ["set", "make", "change"], ["close", "shut"],
-            ["what's", "what is"], ["start", "begin"], ["light", "lights", "lamp", "lamps"],
-            ["minute", "minutes"], ["degree", "degrees"], ["door", "doors"], ["fan", "fans"],
-            ["is it", "will it", "is it going to"], ["in", "for", "at"]]
-
-# Words that sound like the names a home uses but are none of them. Each slot of names also
-# offers these, and a transcript that lands on one is refused: "turn on the garden light" is
-# heard as "garden" (not a room here) instead of being forced onto "garage".
-DECOYS = ["garden", "yard", "basement", "attic", "office", "study", "porch", "patio", "den",
-          "nursery", "pantry", "closet", "cellar", "shed", "balcony", "deck", "driveway",
-          "lounge", "dining", "guest", "loft", "toilet", "shower", "window", "windows",
-          "curtains", "blinds", "oven", "stove", "fridge", "freezer", "microwave", "dishwasher",
-          "washer", "dryer", "heater", "radio", "television", "phone", "car", "gate", "fence",
-          "pool", "sprinkler", "camera", "alarm", "doorbell", "side", "top", "middle", "upstairs",
-          "downstairs", "left", "right", "red", "blue", "green", "purple", "yellow", "white",
-          "kid", "kids", "baby", "master", "main", "back", "front", "garage", "kitchen",
-          "bedroom", "bathroom", "hallway", "hall", "living", "dinner", "lunch", "breakfast"]
 
 Alternatives = list[list[str]]
 """A rule: alternatives, each a sequence of items (a word, or ``<rule>``)."""
@@ -61,20 +36,6 @@ def words_of(text: str) -> list[str]:
     for word in re.sub(r"[^\w\s']", " ", text.lower()).split():
         out.extend(spell_number(int(word)).split() if word.isdigit() else [word])
     return out
-
-
-def spell_number(n: int) -> str:
-    if n < 10:
-        return ONES[n]
-    if n < 20:
-        return TEENS[n - 10]
-    if n < 100:
-        return TENS[n // 10 - 2] + ("" if n % 10 == 0 else " " + ONES[n % 10])
-    if n < 1000:
-        rest = n % 100
-        return ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + spell_number(rest))
-    rest = n % 1000
-    return spell_number(n // 1000) + " thousand" + ("" if rest == 0 else " " + spell_number(rest))
 
 
 def _number_rules() -> dict[str, Alternatives]:
@@ -123,7 +84,7 @@ class CommandGrammar:
             top.insert(0, "[<wake>]")
         g.rules["command"] = [top, ["<wake>"]] if g.wake_word else [top]
         real = g.vocabulary()
-        g.rules["decoy"] = [[w] for w in DECOYS if w not in real]
+        g.rules["decoy"] = [[w] for w in LOOKALIKES if w not in real]
         if known is not None:
             g._prune(known)
         if not g.rules["tool"]:

@@ -1,8 +1,12 @@
-"""Inverse text normalization for the model's input: spelled numbers become digits.
+"""English as this appliance hears it: number words, synonyms, lookalike names, transcript style.
 
-Speech-to-text writes numbers as words ("set it to forty five percent"); the tool caller
-copies numbers digit by digit, so the model sees "set it to 45 percent" instead. Only number
-words change, conservatively:
+One module for the words every stage shares: the tool caller writes spelled numbers as
+digits before the model reads a request (:func:`normalize_numbers`, :func:`durations_in_minutes`),
+the speech grammar spells digits as a recogniser writes them (:func:`spell_number`), and
+training writes samples in a transcript's style (:func:`stt_style`) with lookalike names
+(:func:`lookalikes`) as near misses.
+
+Inverse text normalization, conservatively (only number words change):
 
 - cardinals up to the thousands: "forty five" -> 45, "a hundred" -> 100,
   "one hundred and twenty" -> 120, "twenty-one" -> 21, "twelve hundred" -> 1200;
@@ -13,21 +17,72 @@ words change, conservatively:
 - numbers that cannot be one number stay apart: "nineteen eighty four" -> "19 84".
 
 Everything else (case, punctuation, other words) is left as it was; where a number changed,
-runs of whitespace become one space. Pure and fast:
-the same function runs on every utterance and on every training sample.
+runs of whitespace become one space. Pure and fast: the same functions run on every
+utterance and on every training sample.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-_UNITS = {w: i for i, w in enumerate(
-    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-     "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-     "nineteen"])}
-_TENS = {w: 10 * (i + 2) for i, w in enumerate(
-    ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])}
+ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
+         "seventeen", "eighteen", "nineteen"]
+TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+# Words a phrasing may drop, and words that stand in for each other: "switch off the
+# bedroom light" says what "turn off the bedroom lights" says. Nothing tool-specific.
+OPTIONAL = frozenset({"the", "a", "an", "some", "my", "please", "to", "up", "down"})
+SYNONYMS = [["turn", "switch"], ["set", "make", "change"], ["close", "shut"],
+            ["what's", "what is"], ["start", "begin"], ["light", "lights", "lamp", "lamps"],
+            ["minute", "minutes"], ["degree", "degrees"], ["door", "doors"], ["fan", "fans"],
+            ["is it", "will it", "is it going to"], ["in", "for", "at"]]
+
+# Words that sound like the names a home uses but may be none of them ("turn on the garden
+# light" where the home has a garage). :func:`lookalikes` keeps those a tool does not use.
+LOOKALIKES = [
+    "garden", "yard", "basement", "attic", "office", "study", "porch", "patio", "den",
+    "nursery", "pantry", "closet", "cellar", "shed", "balcony", "deck", "driveway",
+    "lounge", "dining", "guest", "loft", "toilet", "shower", "window", "windows",
+    "curtains", "blinds", "oven", "stove", "fridge", "freezer", "microwave", "dishwasher",
+    "washer", "dryer", "heater", "radio", "television", "phone", "car", "gate", "fence",
+    "pool", "sprinkler", "camera", "alarm", "doorbell", "side", "top", "middle", "upstairs",
+    "downstairs", "left", "right", "red", "blue", "green", "purple", "yellow", "white",
+    "kid", "kids", "baby", "master", "main", "back", "front", "garage", "kitchen",
+    "bedroom", "bathroom", "hallway", "hall", "living", "dinner", "lunch", "breakfast"]
+
+
+def spell_number(n: int) -> str:
+    """English words for -9999..9999, the way speech-to-text writes them."""
+    if n < 0:
+        return "minus " + spell_number(-n)
+    if n < 10:
+        return ONES[n]
+    if n < 20:
+        return TEENS[n - 10]
+    if n < 100:
+        return TENS[n // 10 - 2] + ("" if n % 10 == 0 else " " + ONES[n % 10])
+    if n < 1000:
+        rest = n % 100
+        return ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + spell_number(rest))
+    rest = n % 1000
+    return spell_number(n // 1000) + " thousand" + ("" if rest == 0 else " " + spell_number(rest))
+
+
+def stt_style(text: str) -> str:
+    """Lower case, no punctuation except apostrophes: what a transcript looks like."""
+    text = re.sub(r"[^\w\s'.-]|(?<!\d)\.|\.(?!\d)", " ", text.lower())  # 19.5 keeps its point
+    return " ".join(text.split())
+
+
+def lookalikes(names: Iterable[object]) -> list[str]:
+    """Lookalike words for a list of names: those that are not (a part of) any of them."""
+    real = {w for v in names for w in str(v).lower().split()}
+    return [d for d in LOOKALIKES if not any(r.startswith(d) or d.startswith(r) for r in real)]
+
+_UNITS = {w: i for i, w in enumerate(ONES + TEENS)}
+_TENS = {w: 10 * (i + 2) for i, w in enumerate(TENS)}
 _SCALES = {"hundred": 100, "thousand": 1000}
 # After a lone "one", these make it a quantity rather than a pronoun.
 _UNIT_WORDS = frozenset({
