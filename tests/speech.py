@@ -1,11 +1,13 @@
-"""Real test speech: espeak-ng says it, sox makes it the WAV a test needs."""
+"""Real test speech: espeak-ng (or flite) says it, sox makes it the WAV a test needs."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 
@@ -17,14 +19,49 @@ def _need(tool: str) -> str:
 
 
 def say(text: str, path: Path, *, voice: str = "en-us", speed: int = 150, rate: int = 16000,
-        channels: int = 1, bits: int = 16, pad: tuple[float, float] = (0.4, 0.8)) -> Path:
-    """Synthesize ``text`` into ``path`` (16 kHz mono 16-bit unless told otherwise)."""
-    raw = path.with_suffix(".espeak.wav")
-    subprocess.run([_need("espeak-ng"), "-v", voice, "-s", str(speed), "-w", str(raw), text],
-                   check=True, capture_output=True)
-    sox(raw, path, rate=rate, channels=channels, bits=bits, effects=["pad", *map(str, pad)])
+        channels: int = 1, bits: int = 16, pad: tuple[float, float] = (0.4, 0.8),
+        trim: bool = False) -> Path:
+    """Synthesize ``text`` into ``path`` (16 kHz mono 16-bit unless told otherwise).
+
+    ``voice`` is an espeak-ng voice, or ``flite:NAME`` for one of flite's. ``trim`` cuts the
+    synthesizer's own leading silence, so the file starts with the first word.
+    """
+    raw = path.with_suffix(".synth.wav")
+    if voice.startswith("flite:"):
+        subprocess.run([_need("flite"), "-voice", voice[6:], "-t", text, "-o", str(raw)],
+                       check=True, capture_output=True)
+    else:
+        subprocess.run([_need("espeak-ng"), "-v", voice, "-s", str(speed), "-w", str(raw),
+                        text], check=True, capture_output=True)
+    effects = ["silence", "1", "0.01", "1%"] if trim else []
+    sox(raw, path, rate=rate, channels=channels, bits=bits,
+        effects=[*effects, "pad", *map(str, pad)])
     raw.unlink()
     return path
+
+
+def samples(path: Path) -> np.ndarray:
+    """A 16-bit mono WAV's samples."""
+    with wave.open(str(path)) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").copy()
+
+
+def write(path: Path, x: np.ndarray, rate: int = 16000) -> Path:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes())
+    return path
+
+
+def mix(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
+    """``speech`` with ``noise`` under it at ``snr_db`` (speech RMS over its loud part)."""
+    s = speech.astype(np.float64)
+    loud = s[np.abs(s) > 0.05 * np.abs(s).max()]
+    n = np.resize(noise.astype(np.float64), len(s))
+    gain = np.sqrt(np.mean(loud**2)) / np.sqrt(np.mean(n**2)) / 10 ** (snr_db / 20)
+    return s + gain * n
 
 
 def sox(src: Path | None, dst: Path, *, rate: int = 16000, channels: int = 1, bits: int = 16,

@@ -216,6 +216,29 @@ def _decode(raw: bytes, tag: int, bits: int, path: Path) -> npt.NDArray[np.float
     raise AudioError(f"{path}: {bits}-bit samples are not supported")
 
 
+class DcBlocker:
+    """Removes a DC offset (a cheap microphone's, a bad preamp's) from 30 ms frames.
+
+    The offset is followed as a slow average of the frames' means (about 0.6 s), so speech
+    itself is untouched; the first frame seeds it, so an offset present from the start is
+    gone from the first frame on.
+    """
+
+    def __init__(self) -> None:
+        self._dc: float | None = None
+
+    def process(self, frame: bytes) -> bytes:
+        x = np.frombuffer(frame, dtype="<i2")
+        if not len(x):
+            return frame
+        mean = float(x.mean())
+        self._dc = mean if self._dc is None else self._dc + 0.05 * (mean - self._dc)
+        if abs(self._dc) < 64:  # inaudible: leave the samples exactly as they were
+            return frame
+        y = np.clip(np.round(x - self._dc), -32768, 32767).astype("<i2")
+        return y.tobytes()
+
+
 def frames_of(samples: Samples) -> Iterator[bytes]:
     """The signal as whole 30 ms frames; a last partial frame is padded with silence."""
     data = samples.astype("<i2").tobytes()

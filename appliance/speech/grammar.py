@@ -4,13 +4,20 @@ Every example phrasing of every tool becomes a pattern: the argument values foun
 words become slots (``turn on the <room> light``), filled by the parameter's enum values,
 its ``examples`` list for a free string, or any spoken number for a number. Optional
 politeness around it (``please``, ``can you``) and the wake word in front. The same
-grammar becomes a trigram model for pocketsphinx (:mod:`.lm`), a word list for vosk, and a
-regular expression that checks every transcript: neither search is held to whole phrases,
-so a transcript that is not a phrase of the grammar is rejected here, never forced.
+grammar becomes a trigram model for pocketsphinx (:mod:`.lm`) and a word list for vosk:
+it steers the recogniser to this appliance's words, and the tool caller decides whether a
+transcript is a command. Its regular expression (:meth:`CommandGrammar.accepts`) says
+whether a transcript is one of the declared phrasings, for tests and benchmarks only.
+
+Lookalike names ("garden" where a room is "garage") are offered where a name goes, so
+that such a word is heard as itself rather than forced onto a real name; only those that
+look like one of this configuration's own names are used, so one home's lookalikes do not
+turn up in another's transcripts.
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -57,6 +64,8 @@ class CommandGrammar:
 
     rules: dict[str, Alternatives] = field(default_factory=dict)
     wake_word: str | None = None
+    names: set[str] = field(default_factory=set)
+    """The words of the names a slot takes (enum values, a string's examples)."""
     dropped: list[str] = field(default_factory=list)
     """Patterns left out, and why (words the recogniser does not know, free text)."""
     _regex: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
@@ -84,7 +93,7 @@ class CommandGrammar:
             top.insert(0, "[<wake>]")
         g.rules["command"] = [top, ["<wake>"]] if g.wake_word else [top]
         real = g.vocabulary()
-        g.rules["decoy"] = [[w] for w in LOOKALIKES if w not in real]
+        g.rules["decoy"] = [[w] for w in lookalikes_of(g.names, real)]
         if known is not None:
             g._prune(known)
         if not g.rules["tool"]:
@@ -148,8 +157,9 @@ class CommandGrammar:
             values = list(schema["examples"])
         else:
             return None
-        self.rules[name] = [*_dedupe([words_of(str(v)) for v in values if words_of(str(v))]),
-                            ["<decoy>"]]
+        spoken = [words_of(str(v)) for v in values if words_of(str(v))]
+        self.names.update(w for v in spoken for w in v if not w.isdigit())
+        self.rules[name] = [*_dedupe(spoken), ["<decoy>"]]
         return name
 
     def _prune(self, known: Callable[[str], bool]) -> None:
@@ -232,6 +242,16 @@ class CommandGrammar:
         if wake and words[:len(wake)] == wake:
             return True, " ".join(words[len(wake):])
         return False, text
+
+
+def lookalikes_of(names: Iterable[str], vocabulary: set[str]) -> list[str]:
+    """The lookalike names that look like one of ``names`` (and are not words in use)."""
+    def alike(a: str, b: str) -> bool:
+        return (len(a) >= 3 and len(b) >= 3 and a[:3] == b[:3]) or \
+            difflib.SequenceMatcher(None, a, b).ratio() >= 0.7
+
+    names = [n for n in names if len(n) >= 3]
+    return [d for d in LOOKALIKES if d not in vocabulary and any(alike(d, n) for n in names)]
 
 
 def _dedupe(alts: Iterable[list[str]]) -> Alternatives:

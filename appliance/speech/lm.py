@@ -4,8 +4,11 @@ pocketsphinx compiles a JSGF grammar into one flat automaton, copying every rule
 place it is used: with a hundred example phrasings and numbers in thirty of them, decoding
 ran at 0.8 x real time here. A trigram model of sentences sampled from the same grammar
 keeps the phrasings' word order, costs the same whatever the number of examples, and is
-what the recogniser searches; the grammar's own check (:meth:`CommandGrammar.accepts`)
-still decides what is a command.
+what the recogniser searches; its back-off lets a transcript leave the phrasings (any
+order of the vocabulary's words is possible, the phrasings' are likelier), and the tool
+caller decides what is a command. (Rephrased sentences added to the samples, a word
+dropped, a common word put in, halves swapped, cost exact transcripts: 13 -> 9 of 50 spoken
+development sentences, so there are none.)
 
 Absolute discounting with back-off, written in the ARPA format pocketsphinx reads.
 """

@@ -3,22 +3,36 @@
 The same :class:`VoicePipeline` serves the microphone (the daemon, ``appliance listen``)
 and WAV files (``appliance listen --wav``): frames in, :class:`Heard` out, one per
 utterance. Time is stream time (frames counted), so a file gives the same answer at any
-speed. Activation: with neither a wake word nor a button every utterance is a command;
-otherwise an utterance must start with the wake word, or come while the pipeline is armed
-(the wake word said alone, the button pressed, or a "listen now" request).
+speed. Activation:
+
+- neither a wake word nor a button: every utterance is decoded and reported;
+- a wake word model (``wake_word: {model: ...}``) and/or a button: only the wake word model
+  runs until it fires, the button is pressed or :meth:`VoicePipeline.arm` is called; then
+  the next utterance is decoded. The audio of the last second and a half is kept, so a
+  command said straight after the wake word (or already begun when the button is pressed)
+  is heard from its first word;
+- a wake word as a string (the old way): every utterance is decoded and must start with
+  that word, or come while armed.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from appliance.english import OPTIONAL
 from appliance.errors import SpeechError
-from appliance.speech.audio import FRAME_MS
-from appliance.speech.endpoint import Endpointer, Utterance
+from appliance.speech.audio import FRAME_MS, DcBlocker
+from appliance.speech.endpoint import (
+    AnyEndpointer,
+    Utterance,
+    VoiceActivity,
+    make_endpointer,
+)
+from appliance.speech.grammar import PREFIXES, SUFFIXES
 from appliance.speech.settings import SpeechSettings
 from appliance.speech.stt import (
     PocketsphinxRecognizer,
@@ -26,14 +40,33 @@ from appliance.speech.stt import (
     Transcript,
     VoskRecognizer,
 )
+from appliance.speech.wakeword import (
+    Detection,
+    WakeWordDetector,
+    WakeWordSettings,
+    phrase_of,
+)
 from appliance.tools import Tool
 
 log = logging.getLogger(__name__)
 
+FILLER_WORDS = frozenset({w for p in (*PREFIXES, *SUFFIXES) for w in p.split()} | OPTIONAL)
+"""Words that are never a command on their own ("hey", "please", "thank you")."""
+
+WAKE_SLACK_S = -0.1
+"""Words whose middle lies before the wake word's estimated end, plus this, are its tail
+(the estimate comes from the model's rising probability: it is rarely early by more)."""
+
 
 def make_recognizer(settings: SpeechSettings, tools: Iterable[Tool]) -> Recognizer:
-    """The configured engine, with the command grammar in command mode."""
-    grammar = (list(tools), settings.wake_word) if settings.mode == "command" else None
+    """The configured engine, steered to the tools' words in command mode.
+
+    With a wake word model the recogniser knows the wake word too: a command said straight
+    after it may start with the wake word's last sound, which is then heard and removed.
+    """
+    ws = settings.wake_word
+    wake = ws if isinstance(ws, str) else phrase_of(ws) if ws is not None else None
+    grammar = (list(tools), wake) if settings.mode == "command" else None
     if settings.engine == "vosk":
         if settings.model is None:
             raise SpeechError("speech.engine vosk needs speech.model (the model directory)")
@@ -43,14 +76,16 @@ def make_recognizer(settings: SpeechSettings, tools: Iterable[Tool]) -> Recogniz
 
 @dataclass(frozen=True)
 class Heard:
-    """One utterance, what the recogniser made of it, and whether it is a command."""
+    """One utterance (or a wake word), what the recogniser made of it, and whether to act."""
 
     start_s: float
     end_s: float
     ended_by: str
+    """``silence``, ``max_length``, ``end_of_input``; ``wake_word`` for a wake word heard by
+    the model, ``timeout`` when nothing was said after it."""
     transcript: Transcript
     command: str | None
-    """The words to act on (wake word removed); ``None`` when this is not a command."""
+    """The words for the tool caller (wake word removed); ``None`` when not a command."""
     note: str | None = None
     """Why it is not a command, or what it did (armed the pipeline)."""
     silence_ms: int = 0
@@ -62,27 +97,54 @@ class Heard:
         seconds = self.end_s - self.start_s
         return self.transcript.decode_ms / 1000 / seconds if seconds > 0 else 0.0
 
+    @property
+    def confidence(self) -> float | None:
+        """The recogniser's confidence in the transcript (0-1), where it gives one."""
+        return self.transcript.confidence
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "start_s": round(self.start_s, 2), "end_s": round(self.end_s, 2),
             "ended_by": self.ended_by, "heard": self.transcript.heard,
             "text": self.command, "rejected": self.transcript.rejected, "note": self.note,
+            "confidence": (None if self.transcript.confidence is None
+                           else round(self.transcript.confidence, 3)),
+            "alternatives": list(self.transcript.alternatives),
             "stt_ms": {"final": round(self.transcript.final_ms, 1),
                        "total": round(self.transcript.decode_ms, 1)},
             "stt_rtf": round(self.rtf, 3),
         }
 
 
+@dataclass
+class _Pending:
+    """An utterance under way while the pipeline is not armed: kept, not decoded."""
+
+    frames: list[bytes] = field(default_factory=list)
+
+
 class VoicePipeline:
-    def __init__(self, settings: SpeechSettings, recognizer: Recognizer) -> None:
+    def __init__(self, settings: SpeechSettings, recognizer: Recognizer, *,
+                 wake: WakeWordDetector | None = None) -> None:
         self.settings = settings
         self.recognizer = recognizer
-        self.endpointer = Endpointer(settings.endpoint)
-        self.gated = settings.wake_word is not None or settings.button_pin is not None
-        self._wake = " ".join(settings.wake_word.lower().split()) if settings.wake_word else ""
+        ws = settings.wake_word
+        if wake is None and isinstance(ws, WakeWordSettings):
+            wake = WakeWordDetector(ws)
+        self.wake = wake
+        self._wake = " ".join(ws.lower().split()) if isinstance(ws, str) else ""
+        self.gated = ws is not None or settings.button_pin is not None
+        # Recognition runs only when armed (wake word model, button), not on all speech.
+        self._on_demand = self.gated and not self._wake
+        self._vad = VoiceActivity() if settings.endpoint.detector == "vad" else None
+        self.endpointer: AnyEndpointer = make_endpointer(settings.endpoint, self._vad)
+        self._dc = DcBlocker()
         self._frames = 0
+        self._wake_end_s = -1.0
         self._armed_until = -1.0
         self._decoding = False
+        self._pending: _Pending | None = None
+        self._woken_at: float | None = None
 
     @property
     def now_s(self) -> float:
@@ -92,8 +154,13 @@ class VoicePipeline:
     def armed(self) -> bool:
         return self.now_s <= self._armed_until
 
+    @property
+    def in_speech(self) -> bool:
+        """Whether an utterance is under way (decoded or not)."""
+        return self.endpointer.in_speech
+
     def arm(self, seconds: float | None = None) -> None:
-        """Take the next utterance as a command without the wake word."""
+        """Take the next utterance as a command without the wake word (button, "listen")."""
         self._armed_until = self.now_s + (seconds or self.settings.wake_timeout_s)
 
     def disarm(self) -> None:
@@ -104,37 +171,101 @@ class VoicePipeline:
         if self._decoding:
             self.recognizer.end()
             self._decoding = False
-        self.endpointer = Endpointer(self.settings.endpoint)
+        if self._vad is not None:
+            self._vad.reset()
+        self.endpointer = make_endpointer(self.settings.endpoint, self._vad)
+        if self.wake is not None:
+            self.wake.reset()
+        self._dc = DcBlocker()
+        self._wake_end_s = -1.0
         self._frames = 0
+        self._pending = None
+        self._woken_at = None
         self.disarm()
 
     def push(self, frame: bytes) -> Iterator[Heard]:
         self._frames += 1
+        frame = self._dc.process(frame)
         for kind, value in self.endpointer.push(frame):
             yield from self._event(kind, value)
+        if self._pending is not None and self.armed:
+            self._begin(self._pending.frames)  # armed while speaking: decode it after all
+        if self.wake is None:
+            return
+        if not self.armed and not self._decoding:
+            detection = self.wake.push(frame)
+            if detection is not None:
+                yield from self._woken(detection)
+        if (self._woken_at is not None and not self.armed and not self._decoding
+                and not self.in_speech):
+            yield self._nothing_after_wake()
 
     def finish(self) -> Iterator[Heard]:
         for kind, value in self.endpointer.finish():
             yield from self._event(kind, value)
+        if self._woken_at is not None and not self._decoding:
+            yield self._nothing_after_wake()
 
     def run(self, frames: Iterable[bytes]) -> Iterator[Heard]:
         for frame in frames:
             yield from self.push(frame)
         yield from self.finish()
 
+    # -- the wake word model ----------------------------------------------------------
+
+    def _woken(self, detection: Detection) -> Iterator[Heard]:
+        if self.wake is not None:
+            self.wake.reset()
+        self.arm()
+        end = self.now_s - detection.frames_since_end * FRAME_MS / 1000
+        self._woken_at = self._wake_end_s = end
+        log.info("speech: wake word %r (p=%.2f)", detection.phrase, detection.probability)
+        yield Heard(max(0.0, end - 1.0), end, "wake_word", Transcript("", detection.phrase),
+                    None, "wake word: listening")
+        # The utterance under way holds the wake word and whatever follows it without a
+        # pause: decode it whole; the words that ended before the wake word did are dropped.
+
+    def _nothing_after_wake(self) -> Heard:
+        at = self._woken_at or self.now_s
+        self._woken_at = None
+        return Heard(at, self.now_s, "timeout", Transcript(""), None,
+                     f"wake word heard, then nothing said within "
+                     f"{self.settings.wake_timeout_s:g} s")
+
+    # -- utterances ---------------------------------------------------------------------
+
+    def _begin(self, frames: Iterable[bytes]) -> None:
+        self.recognizer.begin()
+        self._decoding = True
+        for f in frames:
+            self.recognizer.feed(f)
+        self._pending = None
+
     def _event(self, kind: str, value: Any) -> Iterator[Heard]:
         if kind == "start":
-            self.recognizer.begin()
-            self._decoding = True
-        elif kind == "frame" and self._decoding:
-            self.recognizer.feed(value)
-        elif kind == "drop" and self._decoding:
-            self.recognizer.end()
-            self._decoding = False
+            if self._on_demand and not self.armed:
+                self._pending = _Pending()
+            else:
+                self._begin(())
+        elif kind == "frame":
+            if self._decoding:
+                self.recognizer.feed(value)
+            elif self._pending is not None:
+                self._pending.frames.append(value)
+        elif kind == "drop":
+            self._pending = None
+            if self._decoding:
+                self.recognizer.end()
+                self._decoding = False
             log.debug("speech: dropped a sound (%s)", value)
-        elif kind == "end" and self._decoding:
-            self._decoding = False
-            yield self._decide(value, self.recognizer.end())
+        elif kind == "end":
+            if self._pending is not None:
+                self._pending = None
+                log.debug("speech: %.1f s of speech without the wake word: not decoded",
+                          value.seconds)
+            elif self._decoding:
+                self._decoding = False
+                yield self._decide(value, self.recognizer.end())
 
     def _decide(self, utt: Utterance, transcript: Transcript) -> Heard:
         silence = self.settings.endpoint.silence_ms if utt.reason == "silence" else 0
@@ -142,6 +273,23 @@ class VoicePipeline:
         def heard(command: str | None, note: str | None) -> Heard:
             return Heard(utt.start_s, utt.end_s, utt.reason, transcript, command, note, silence)
 
+        if self.wake is not None and self._wake_end_s > utt.start_s:
+            # Decoded from before the wake word: what ended before it is not the command.
+            transcript = transcript.without_words_before(self._wake_end_s - utt.start_s
+                                                         + WAKE_SLACK_S)
+            transcript = _strip_wake(transcript, self.wake.phrase)
+        if transcript.heard and set(transcript.heard.split()) <= FILLER_WORDS:
+            transcript = replace(transcript, text="", rejected="only filler words, no command")
+        if self._on_demand:
+            if (transcript.heard and not transcript.rejected) or not self.armed:
+                self.disarm()
+                self._woken_at = None
+            else:  # nothing, or only the wake word: still listening for the command
+                return heard(None, "only the wake word" if utt.start_s <= self._wake_end_s
+                             else transcript.rejected or "no words recognised")
+        if utt.reason == "max_length":
+            return heard(None, f"longer than {self.settings.endpoint.max_utterance_s:g} s "
+                               f"of speech: not taken as a command")
         if not transcript.text:
             return heard(None, transcript.rejected or "no words recognised")
         words = transcript.text
@@ -151,7 +299,21 @@ class VoicePipeline:
         if woken and not words:
             self.arm()
             return heard(None, "wake word: listening")
-        if self.gated and not woken and not self.armed:
+        if self._wake and not woken and not self.armed:
             return heard(None, "no wake word")
         self.disarm()
         return heard(words, None)
+
+
+def _strip_wake(transcript: Transcript, phrase: str) -> Transcript:
+    """Without the words of the wake word it starts with ("jarvis turn on" -> "turn on")."""
+    wake = set(phrase.split())
+    heard = transcript.heard.split()
+    n = 0
+    while n < len(heard) and heard[n] in wake:
+        n += 1
+    if not n:
+        return transcript
+    rest = " ".join(heard[n:])
+    return replace(transcript, heard=rest, text=rest if transcript.text else "",
+                   words=transcript.words[n:])

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from appliance.speech.endpoint import EndpointSettings
+from appliance.speech.endpoint import DETECTORS, EndpointSettings
+from appliance.speech.wakeword import WAKE_WORD_SCHEMA, WakeWordSettings
 
 _PIN = {"type": ["integer", "string", "null"], "description": "17, 'GPIO17' or 'BOARD11'"}
 
@@ -22,7 +23,7 @@ SPEECH_SCHEMA: dict[str, Any] = {
         "mode": {"enum": ["command", "open"],
                  "description": "command: only the tools' phrasings; open: any words"},
         "input_device": {"type": ["string", "integer", "null"]},
-        "wake_word": {"type": ["string", "null"], "minLength": 1},
+        "wake_word": WAKE_WORD_SCHEMA,
         "wake_timeout_s": {"type": "number", "exclusiveMinimum": 0},
         "button_pin": _PIN,
         "led_pin": _PIN,
@@ -31,11 +32,15 @@ SPEECH_SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": False,
             "properties": {
+                "detector": {"enum": list(DETECTORS),
+                             "description": "vad: pymicro-vad (trained); energy: level above "
+                                            "an adaptive noise floor"},
+                "vad_threshold": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
                 "silence_ms": {"type": "integer", "minimum": 90, "maximum": 5000},
                 "max_utterance_s": {"type": "number", "minimum": 1, "maximum": 60},
                 "start_ms": {"type": "integer", "minimum": 30, "maximum": 1000},
                 "min_speech_ms": {"type": "integer", "minimum": 0, "maximum": 5000},
-                "pre_roll_ms": {"type": "integer", "minimum": 0, "maximum": 2000},
+                "pre_roll_ms": {"type": ["integer", "null"], "minimum": 0, "maximum": 2000},
                 "threshold_db": {"type": "number", "minimum": 1, "maximum": 60},
                 "min_level_db": {"type": "number", "minimum": -96, "maximum": 0},
             },
@@ -52,8 +57,12 @@ class SpeechSettings:
     model: Path | None = None
     mode: str = "command"
     input_device: str | int | None = None
-    wake_word: str | None = None
+    wake_word: str | WakeWordSettings | None = None
+    """A wake word model (:class:`WakeWordSettings`: recognition runs only after it, a button
+    press or a "listen now" request), or a word the recogniser must hear first (a string:
+    recognition runs on everything), or nothing."""
     wake_timeout_s: float = 5.0
+    """How long the pipeline stays armed for a command after the wake word or the button."""
     button_pin: int | str | None = None
     led_pin: int | str | None = None
     confirm: str = "none"
@@ -67,4 +76,6 @@ class SpeechSettings:
             p = Path(values["model"]).expanduser()
             values["model"] = p if p.is_absolute() else base_dir / p
         values["endpoint"] = EndpointSettings.from_mapping(values.get("endpoint") or {})
+        if isinstance(values.get("wake_word"), Mapping):
+            values["wake_word"] = WakeWordSettings.from_mapping(values["wake_word"], base_dir)
         return cls(**values)
