@@ -139,9 +139,16 @@ def read_wav(path: Path) -> WavAudio:
     except OSError as exc:
         raise AudioError(f"{path}: cannot read: {exc.strerror}") from None
     tag, channels, rate, bits = fmt
-    if rate < 4000 or rate > 384000 or channels < 1:
+    if rate < 4000 or rate > 384000 or channels < 1 or channels > 64:
         raise AudioError(f"{path}: {channels} channels at {rate} Hz is not audio this can use")
-    samples = _decode(data, tag, bits, path)
+    if not 1 <= bits <= 64:
+        raise AudioError(f"{path}: {bits} bits per sample is not audio (a broken header?)")
+    try:
+        samples = _decode(data, tag, bits, path)
+    except AudioError:
+        raise
+    except (ValueError, ArithmeticError, MemoryError) as exc:  # a header that lies
+        raise AudioError(f"{path}: cannot decode the samples: {exc}") from None
     samples = samples[: len(samples) - len(samples) % channels]
     notes: list[str] = []
     if channels > 1:
@@ -175,6 +182,9 @@ def _riff_chunks(f: Any, path: Path) -> tuple[tuple[int, int, int, int], bytes]:
             if len(body) < 16:
                 raise AudioError(f"{path}: not a PCM WAV file (short fmt chunk)")
             tag, channels, rate, _, _, bits = struct.unpack("<HHIIHH", body[:16])
+            if channels < 1 or rate < 1:
+                raise AudioError(f"{path}: {channels} channels at {rate} Hz is not audio "
+                                 f"this can use")
             if tag == _EXTENSIBLE and len(body) >= 26:
                 tag = struct.unpack("<H", body[24:26])[0]  # the sub-format GUID's first field
             fmt = (tag, channels, rate, bits)

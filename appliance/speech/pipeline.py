@@ -23,6 +23,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from appliance.english import OPTIONAL
 from appliance.errors import SpeechError
 from appliance.speech.audio import FRAME_MS, DcBlocker
@@ -52,6 +54,10 @@ log = logging.getLogger(__name__)
 
 FILLER_WORDS = frozenset({w for p in (*PREFIXES, *SUFFIXES) for w in p.split()} | OPTIONAL)
 """Words that are never a command on their own ("hey", "please", "thank you")."""
+
+MAX_CLIPPED = 0.05
+"""An utterance with more of its samples at full scale is not trusted (words get misheard:
+"open the garage door" 18 dB over full scale was heard as "put garage door")."""
 
 WAKE_SLACK_S = -0.1
 """Words whose middle lies before the wake word's estimated end, plus this, are its tail
@@ -287,6 +293,10 @@ class VoicePipeline:
             else:  # nothing, or only the wake word: still listening for the command
                 return heard(None, "only the wake word" if utt.start_s <= self._wake_end_s
                              else transcript.rejected or "no words recognised")
+        clipped = clipped_share(utt.audio)
+        if clipped > MAX_CLIPPED:
+            return heard(None, f"the input is clipped ({clipped:.0%} of the samples at full "
+                               f"scale): turn the microphone gain down")
         if utt.reason == "max_length":
             return heard(None, f"longer than {self.settings.endpoint.max_utterance_s:g} s "
                                f"of speech: not taken as a command")
@@ -303,6 +313,12 @@ class VoicePipeline:
             return heard(None, "no wake word")
         self.disarm()
         return heard(words, None)
+
+
+def clipped_share(pcm: bytes) -> float:
+    """The share of 16-bit samples at (or within 1% of) full scale."""
+    x = np.frombuffer(pcm, dtype="<i2")
+    return float(np.mean(np.abs(x.astype(np.int32)) >= 32440)) if len(x) else 0.0
 
 
 def _strip_wake(transcript: Transcript, phrase: str) -> Transcript:

@@ -75,6 +75,24 @@ def phrase_of(settings: WakeWordSettings) -> str:
     return " ".join(phrase.lower().replace(",", " ").split())
 
 
+def _check_model_file(path: Path) -> None:
+    """Refuse a model pymicro-wakeword would crash on (it hands a bad file to TFLite as is)."""
+    import json
+
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+        tflite = path.parent / str(config["model"])
+        float(config["micro"]["probability_cutoff"])
+        int(config["micro"]["sliding_window_size"])
+        with tflite.open("rb") as f:
+            head = f.read(8)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SpeechError(f"wake word model {path}: not a usable microWakeWord model "
+                          f"({exc})") from None
+    if head[4:8] != b"TFL3":
+        raise SpeechError(f"wake word model {path}: {tflite.name} is not a TFLite model")
+
+
 def cutoff_for(model_cutoff: float, sensitivity: float) -> float:
     """The probability cutoff for a sensitivity: linear on each side of the model's own."""
     if sensitivity >= 0.5:
@@ -102,6 +120,8 @@ class WakeWordDetector:
             from pymicro_wakeword import MicroWakeWord, MicroWakeWordFeatures, Model
         except (ImportError, OSError) as exc:
             raise SpeechError(f"pymicro-wakeword is not usable: {exc}") from None
+        if settings.model not in BUILTIN:
+            _check_model_file(Path(settings.model))
         try:
             if settings.model in BUILTIN:
                 self._model = MicroWakeWord.from_builtin(Model(settings.model))
