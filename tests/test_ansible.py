@@ -206,6 +206,7 @@ def _make_playbook(tmp: Path, release: dict[str, Path], mqtt: Broker) -> Playboo
         "appliance_package": str(release["wheel"]),
         "appliance_pip_constraints_file": str(release["constraints"]),
         "appliance_pip_extra_args": "--no-deps --no-index",
+        "appliance_wheelhouse": "",  # the .pth below instead of a wheelhouse
         "appliance_venv_extra_site_packages": [str(site)],
         # copied and checked as a GGUF; trained for the demo home, so no fingerprint here
         "appliance_adapter": str(HOME_YAML.parent / home["model"]["adapter"]),
@@ -268,15 +269,18 @@ def test_converge_twice_then_check_mode_changes_nothing(fleet: Playbook) -> None
     assert text.startswith("#") and "Ansible managed" in text
     data = yaml.safe_load(text)
     assert data["device"]["id"] == "kitchen" and data["speech"]["wake_word"] == "appliance"
-    assert data["mqtt"]["password_credential"] == "mqtt_password"
+    assert data["mqtt"]["password_credential"] == "mqtt-password"
     assert data["tools"][0]["action"]["value"] == "{{ state }}"  # not templated by Ansible
     assert "not-in-the-config" not in text
-    secret = Path(v["appliance_config_dir"]) / "credentials" / "mqtt_password"
+    secret = Path(v["appliance_config_dir"]) / "credentials" / "mqtt-password"
     assert secret.read_text() == "not-in-the-config" and secret.stat().st_mode & 0o077 == 0
     assert (Path(v["appliance_models_dir"]) / "vosk-model-small-en-us-0.15" / "am").is_dir()
     unit = (Path(v["appliance_unit_dir"]) / "appliance.service").read_text()
     assert f"ExecStart={v['appliance_root']}/current/venv/bin/appliance run" in unit
-    assert "LoadCredential=mqtt_password:" in unit and "Ansible managed" in unit
+    assert f"LoadCredential=mqtt-password:{secret}" in unit and "Ansible managed" in unit
+    assert "IPAddressDeny=any" in unit and "IPAddressAllow=127.0.0.1" in unit
+    assert "ProcSubset=all" in unit  # the kitchen drives real pins: gpiozero reads /proc
+    assert "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n" in unit
     # The installed release runs: its own `appliance check` accepts the templated config.
     check = subprocess.run([str(current / "venv" / "bin" / "appliance"), "check", "--config",
                             str(config)], capture_output=True, text=True, check=False)
@@ -298,8 +302,8 @@ def test_converge_twice_then_check_mode_changes_nothing(fleet: Playbook) -> None
 @pytest.mark.parametrize(("version", "breakage", "says"), [
     # a new release whose health command fails (the release's own check, forced to fail)
     ("0.2.0", ["-e", "appliance_health_command=false", "-e", "appliance_device_name=Broken"],
-     ["non-zero return code", "release 0.2.0 failed its health check on kitchen-pi; "
-      "rolled back to", "; the previous configuration is restored"]),
+     ["non-zero return code", "release 0.2.0 failed its health check on kitchen-pi (",
+      "); rolled back to", "; the previous configuration is restored"]),
     # a new release whose device never says online on MQTT (nothing publishes for this id)
     ("0.3.0", ["-e", "appliance_device_id=broken", "-e", "appliance_health_timeout=2"],
      ["appliance/broken/status: not online within 2 s", "rolled back to"]),
