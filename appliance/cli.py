@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from appliance import __version__
+from appliance import __version__, logs
 from appliance.errors import ApplianceError
 
 # One entry per subcommand module, in the order ``--help`` lists them.
@@ -24,7 +24,6 @@ COMMANDS = (
     "check",
     "models",
     "eval",
-    "finetune",
     "listen",
     "audio",
     "run",
@@ -43,26 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="more logging (-v info, -vv debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"appliance.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"appliance.commands.{name}":
-                continue  # not built yet
-            raise
-        module.register(sub)
+        importlib.import_module(f"appliance.commands.{name}").register(sub)
     return parser
-
-
-def setup_logging(verbosity: int) -> None:
-    level = logging.WARNING - 10 * min(verbosity, 2)
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    setup_logging(args.verbose)
+    logs.setup(logging.WARNING - 10 * min(args.verbose, 2))
     try:
         code: int = args.func(args)
     except ApplianceError as exc:

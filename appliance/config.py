@@ -12,17 +12,33 @@ break ``state: on``. The loader here only knows ``true``/``false`` as booleans.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import jsonschema
 import yaml
 
 from appliance.errors import ConfigError
-from appliance.speech.settings import SPEECH_SCHEMA
-from appliance.tools import Toolbox, tool_from_mapping
+from appliance.executors import KINDS
+from appliance.executors.gpio import GpioAction
+from appliance.executors.http import HttpAction, parse_allowed
+from appliance.executors.pins import bcm
+from appliance.executors.templating import names_in
+from appliance.settings import (
+    Config,
+    DaemonSettings,
+    DeviceSettings,
+    GpioSettings,
+    HttpSettings,
+    ModelSettings,
+    MqttSettings,
+)
+from appliance.speech.settings import SPEECH_SCHEMA, SpeechSettings
+from appliance.tools import Action, Tool, Toolbox, tool_from_mapping
+
+__all__ = ["CONFIG_SCHEMA", "DEFAULT_CONFIG", "Config", "load_config", "load_yaml",
+           "parse_config"]
 
 DEFAULT_CONFIG = Path("/etc/appliance/appliance.yaml")
 
@@ -104,11 +120,11 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "prefix": {"type": "string"},
             "discovery_prefix": {"type": "string"},
             "keepalive": {"type": "integer", "minimum": 5, "maximum": 3600},
-            "connect_timeout_s": {"type": "number", "exclusiveMinimum": 0},
+            "connect_timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 300},
         }),
         "http": _section({
             "allowed_hosts": {"type": "array", "items": {"type": "string"}},
-            "timeout_s": {"type": "number", "exclusiveMinimum": 0},
+            "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 300},
             "max_response_bytes": {"type": "integer", "minimum": 1},
         }),
         "gpio": _section({
@@ -117,112 +133,11 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "speech": SPEECH_SCHEMA,
         "daemon": _section({
             "state_dir": {"type": "string"},
-            "confirm_timeout_s": {"type": "number", "exclusiveMinimum": 0},
+            "confirm_timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 86400},
         }),
         "tools": {"type": "array", "minItems": 1, "items": TOOL_SCHEMA},
     },
 }
-
-
-@dataclass(frozen=True)
-class DeviceSettings:
-    """Who this appliance is."""
-
-    id: str = "appliance"
-    """Stable id, used in MQTT topics and Home Assistant unique ids."""
-    name: str = "Appliance"
-    """Human name shown in Home Assistant."""
-
-
-@dataclass(frozen=True)
-class ModelSettings:
-    """The tool-calling language model."""
-
-    path: Path | None = None
-    """GGUF file; ``None`` uses the embedded Gemma 3 270M from PyPI."""
-    adapter: Path | None = None
-    """LoRA adapter GGUF trained for these tools, or ``None``."""
-    adapter_tools: str | None = None
-    """Fingerprint of the tool declarations the adapter was trained for (staleness check)."""
-    threads: int | None = None
-    """CPU threads for inference; ``None`` picks the measured best for this machine."""
-    context: int = 2048
-    """Context length in tokens (tool prompt plus one exchange)."""
-    batch: int = 32
-    """Batch and micro-batch size; bounds the compute buffer (batch x vocabulary logits)."""
-    few_shot: bool = True
-    """Put the tools' example phrasings in the prompt as worked examples (without an adapter)."""
-    repack: bool = False
-    """Let llama.cpp keep a repacked copy of the weights: ~10% faster, ~150 MB more memory."""
-    strings: Literal["words", "free"] = "words"
-    """Free-text arguments (a city, a song): ``words`` copies them from what was said, so a
-    name is never misspelt or invented; ``free`` lets the model write any text."""
-
-
-@dataclass(frozen=True)
-class MqttSettings:
-    """The MQTT broker, for MQTT actions and the daemon's command interface."""
-
-    host: str = "127.0.0.1"
-    port: int = 1883
-    tls: bool = False
-    ca_file: Path | None = None
-    username: str | None = None
-    password_file: Path | None = None
-    """File holding the password; never put the password itself in the config."""
-    password_credential: str | None = None
-    """Name of a systemd credential (``LoadCredential=``) holding the password."""
-    client_id: str | None = None
-    """Fixed client id (persistent session); default ``appliance-<device id>``."""
-    prefix: str = "appliance/{device_id}/"
-    discovery_prefix: str = "homeassistant"
-    keepalive: int = 30
-    connect_timeout_s: float = 3.0
-
-
-@dataclass(frozen=True)
-class HttpSettings:
-    """Limits for HTTP actions."""
-
-    allowed_hosts: tuple[str, ...] = ()
-    """Hosts (``host`` or ``host:port``) HTTP actions may reach; nothing else."""
-    timeout_s: float = 5.0
-    max_response_bytes: int = 1_000_000
-
-
-@dataclass(frozen=True)
-class GpioSettings:
-    """GPIO pins."""
-
-    pin_factory: str | None = None
-    """gpiozero pin factory (``lgpio``, ``mock``...); ``None``: gpiozero's choice, else mock."""
-
-
-@dataclass(frozen=True)
-class DaemonSettings:
-    """The long-running service."""
-
-    state_dir: Path = Path("/var/lib/appliance")
-    """Where the command journal lives (systemd ``StateDirectory``)."""
-    confirm_timeout_s: float = 30.0
-    """How long a call that needs confirmation waits before it expires."""
-
-
-@dataclass(frozen=True)
-class Config:
-    """The whole validated configuration."""
-
-    tools: Toolbox
-    source: str = "<config>"
-    base_dir: Path = field(default_factory=Path.cwd)
-    device: DeviceSettings = field(default_factory=DeviceSettings)
-    model: ModelSettings = field(default_factory=ModelSettings)
-    mqtt: MqttSettings = field(default_factory=MqttSettings)
-    http: HttpSettings = field(default_factory=HttpSettings)
-    gpio: GpioSettings = field(default_factory=GpioSettings)
-    daemon: DaemonSettings = field(default_factory=DaemonSettings)
-    speech: Mapping[str, Any] = field(default_factory=dict)
-    """The ``speech:`` section as written (validated); :class:`SpeechSettings` reads it."""
 
 
 def _fmt_path(parts: Any) -> str:
@@ -254,30 +169,25 @@ def _paths(section: Mapping[str, Any], keys: tuple[str, ...], base: Path) -> dic
 
 
 def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None = None) -> Config:
-    """Validate already-parsed YAML/JSON data and build a :class:`Config`."""
-    from appliance.executors import action_schemas, check_action
+    """Validate already-parsed YAML/JSON data and build a :class:`Config`.
 
+    Everything that can be known before a command arrives is checked here: each action
+    block against its kind, its templates' names against the tool's parameters, every pin
+    (and that no two uses share one), the HTTP hosts, the MQTT topic prefix.
+    """
     base = base_dir or Path.cwd()
     _validate(data, CONFIG_SCHEMA, source=source)
-    schemas = action_schemas()
-    for i, tool in enumerate(data["tools"]):
-        action = tool.get("action")
-        if action is None:
-            continue
-        kind = action["kind"]
-        if kind not in schemas:
-            raise ConfigError(f"unknown action kind {kind!r} (known: {', '.join(sorted(schemas))})",
-                              source=source, path=f"tools[{i}].action.kind")
-        _validate(action, schemas[kind], source=source, prefix=f"tools[{i}].action")
-        check_action(action, source=source, path=f"tools[{i}].action")  # templates parse
-    toolbox = Toolbox((tool_from_mapping(t) for t in data["tools"]), source=source)
+    actions = [_action(t.get("action"), source=source, path=f"tools[{i}].action")
+               for i, t in enumerate(data["tools"])]
+    toolbox = Toolbox((tool_from_mapping(t, a) for t, a in zip(data["tools"], actions,
+                                                               strict=True)), source=source)
     model = _paths(data.get("model", {}), ("path", "adapter"), base)
     mqtt = _paths(data.get("mqtt", {}), ("ca_file", "password_file"), base)
     http = dict(data.get("http", {}))
     if "allowed_hosts" in http:
         http["allowed_hosts"] = tuple(http["allowed_hosts"])
     daemon = _paths(data.get("daemon", {}), ("state_dir",), base)
-    return Config(
+    config = Config(
         tools=toolbox,
         source=source,
         base_dir=base,
@@ -287,20 +197,140 @@ def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None =
         http=HttpSettings(**http),
         gpio=GpioSettings(**data.get("gpio", {})),
         daemon=DaemonSettings(**daemon),
-        speech=data.get("speech", {}),
+        speech=SpeechSettings.from_mapping(data.get("speech", {}), base),
     )
+    _check(config)
+    return config
+
+
+def _action(block: Mapping[str, Any] | None, *, source: str, path: str) -> Action | None:
+    if block is None:
+        return None
+    kind = KINDS.get(block["kind"])
+    if kind is None:
+        raise ConfigError(f"unknown action kind {block['kind']!r} (known: "
+                          f"{', '.join(sorted(KINDS))})", source=source, path=f"{path}.kind")
+    _validate(block, kind.schema, source=source, prefix=path)
+    try:
+        return kind.parse(block)
+    except ConfigError as exc:
+        raise _at(exc, source, path) from None
+
+
+def _at(exc: ConfigError, source: str, prefix: str) -> ConfigError:
+    """The same error, its key path under ``prefix``."""
+    message = str(exc).removeprefix(f"{exc.path}: ") if exc.path else str(exc)
+    return ConfigError(message, source=source,
+                       path=f"{prefix}.{exc.path}" if exc.path else prefix)
+
+
+def _check(config: Config) -> None:
+    """What a command would otherwise find out: names, pins, hosts, topics."""
+    source = config.source
+    try:
+        allowed = parse_allowed(config.http.allowed_hosts)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), source=source) from None
+    claims: dict[int, str] = {}
+    for i, tool in enumerate(config.tools):
+        action = tool.action
+        if action is None:
+            continue
+        where = f"tools[{i}].action"
+        try:
+            action.check(tool)
+        except ConfigError as exc:
+            raise _at(exc, source, where) from None
+        _check_names(tool, action, source=source, path=where)
+        if isinstance(action, GpioAction):
+            for pin, key in action.claims():
+                _claim(claims, pin, f"{where}.{key} ({tool.name})", source=source)
+        if isinstance(action, HttpAction):
+            host = action.fixed_host()
+            if host is not None and not _host_allowed(host, action.url, allowed):
+                raise ConfigError(f"host {host!r} is not in http.allowed_hosts", source=source,
+                                  path=f"{where}.url")
+    for key, spec in (("button_pin", config.speech.button_pin),
+                      ("led_pin", config.speech.led_pin)):
+        if spec is not None:
+            try:
+                pin = bcm(spec)
+            except ConfigError as exc:
+                raise ConfigError(str(exc), source=source, path=f"speech.{key}") from None
+            _claim(claims, pin, f"speech.{key}", source=source)
+    _check_prefix(config)
+
+
+def _check_names(tool: Tool, action: Action, *, source: str, path: str) -> None:
+    for key, template in action.templates().items():
+        unknown = sorted(names_in(template) - set(tool.properties))
+        if unknown:
+            raise ConfigError(f"the template uses {', '.join(unknown)}, not a parameter of "
+                              f"{tool.name}", source=source, path=f"{path}.{key}")
+
+
+def _claim(claims: dict[int, str], pin: int, who: str, *, source: str) -> None:
+    if pin in claims:
+        raise ConfigError(f"GPIO{pin} is already used by {claims[pin]}", source=source,
+                          path=who.split(" (", maxsplit=1)[0])
+    claims[pin] = who
+
+
+def _host_allowed(host: str, url: str, allowed: set[tuple[str, int | None]]) -> bool:
+    try:
+        parsed = parse_allowed([host]).pop()
+    except ConfigError:
+        return False
+    default = 443 if url.lower().startswith("https") else 80
+    name, port = parsed
+    return (name, port or default) in allowed or ((port in (None, default))
+                                                  and (name, None) in allowed)
+
+
+def _check_prefix(config: Config) -> None:
+    raw = config.mqtt.prefix
+    try:
+        prefix = raw.format(device_id=config.device.id)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(f"{raw!r} is not a valid prefix ({{device_id}} is the only name it "
+                          f"may use): {exc}", source=config.source, path="mqtt.prefix") from None
+    if any(c in prefix for c in "+#\0") or not prefix.endswith("/") or "//" in prefix:
+        raise ConfigError(f"{prefix!r} must be topic levels ending in '/', without + # or //",
+                          source=config.source, path="mqtt.prefix")
 
 
 def load_yaml(text: str, *, source: str) -> Any:
     """Parse YAML with on/off-safe booleans, converting errors to :class:`ConfigError`."""
     try:
-        return yaml.load(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1} column {mark.column + 1}" if mark else "?"
         raise ConfigError(f"not valid YAML ({exc.problem}) at {where}", source=source) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"not valid YAML: {exc}", source=source) from None
+    if sum(1 for _ in _values(data, MAX_VALUES + 1)) > MAX_VALUES:
+        raise ConfigError(f"more than {MAX_VALUES} values (aliases that expand without end?)",
+                          source=source)
+    return data
+
+
+MAX_VALUES = 200_000
+
+
+def _values(data: Any, limit: int) -> Iterator[Any]:
+    """Every value in ``data`` as aliases expand it, at most ``limit`` of them."""
+    stack = [data]
+    count = 0
+    while stack and count < limit:
+        item = stack.pop()
+        count += 1
+        yield item
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def load_config(path: str | Path) -> Config:

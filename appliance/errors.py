@@ -92,10 +92,6 @@ class TemplateError(ExecutorError):
     """A template in an action could not be rendered."""
 
 
-class ConfirmationError(ExecutorError):
-    """A call that needs confirmation was not confirmed (or its confirmation expired)."""
-
-
 # -- speech ----------------------------------------------------------------------------
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from appliance.caller.engine import check_gguf
 from appliance.errors import ChecksumError, ModelError, ModelNotFoundError
+from appliance.gguf import check_gguf
 
 log = logging.getLogger(__name__)
 

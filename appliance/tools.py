@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import jsonschema
 
@@ -51,6 +52,26 @@ class Example:
 
 
 @dataclass(frozen=True)
+class Action:
+    """A tool's ``action:`` block, parsed once when the config loads.
+
+    Each executor kind defines its own subclass with its own typed fields.
+    """
+
+    kind: ClassVar[str] = ""
+    template_keys: ClassVar[tuple[str, ...]] = ()
+    """The fields that are Jinja2 templates."""
+
+    def templates(self) -> dict[str, str]:
+        """The block's templates by key (their names are checked when the config loads)."""
+        values = {key: getattr(self, key) for key in self.template_keys}
+        return {key: value for key, value in values.items() if value is not None}
+
+    def check(self, tool: Tool) -> None:
+        """:class:`ConfigError` (path relative to the block) if it cannot serve ``tool``."""
+
+
+@dataclass(frozen=True)
 class Tool:
     """One declared tool: what the model sees, what the arguments must be, what it does."""
 
@@ -59,7 +80,7 @@ class Tool:
     parameters: Mapping[str, Any]
     examples: tuple[Example, ...] = ()
     confirm: bool = False
-    action: Mapping[str, Any] | None = None
+    action: Action | None = None
 
     def declaration(self) -> dict[str, Any]:
         """The part of the tool the model sees (and that an adapter is trained on)."""
@@ -126,7 +147,25 @@ class Toolbox:
             first = errors[0]
             where = "/".join(str(p) for p in first.absolute_path) or "arguments"
             raise ArgumentError(f"{tool.name}: {where}: {first.message}")
+        if tool.parameters.get("additionalProperties") is not True:
+            extra = sorted(set(call.arguments) - set(tool.properties))
+            if extra:
+                raise ArgumentError(f"{tool.name}: {', '.join(extra)}: not a parameter of "
+                                    f"{tool.name} (it has: {', '.join(tool.properties)})")
+        for key, value in call.arguments.items():
+            if not _finite(value):
+                raise ArgumentError(f"{tool.name}: {key}: numbers must be finite")
         return call
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, Mapping):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(_finite(v) for v in value)
+    return True
 
 
 def check_tool(tool: Tool, *, source: str | None = None, path: str = "tool") -> None:
@@ -203,8 +242,8 @@ def _check_schema(schema: Mapping[str, Any], *, source: str | None, path: str, t
         _check_schema(items, source=source, path=f"{path}.items", top=False)
 
 
-def tool_from_mapping(data: Mapping[str, Any]) -> Tool:
-    """Build a :class:`Tool` from an already schema-validated mapping."""
+def tool_from_mapping(data: Mapping[str, Any], action: Action | None = None) -> Tool:
+    """Build a :class:`Tool` from an already schema-validated mapping and its parsed action."""
     examples = tuple(
         Example(say=e["say"], arguments=e.get("arguments", {})) for e in data.get("examples", [])
     )
@@ -214,7 +253,7 @@ def tool_from_mapping(data: Mapping[str, Any]) -> Tool:
         parameters=data.get("parameters", {"type": "object", "properties": {}}),
         examples=examples,
         confirm=bool(data.get("confirm", False)),
-        action=data.get("action"),
+        action=action,
     )
 
 

@@ -1,33 +1,38 @@
-"""The microphone loop: capture, the voice pipeline, push-to-talk, the status LED.
+"""The voice way in: microphone, push-to-talk button, status LED, the sound that answers.
 
-:class:`MicrophoneLoop` runs in its own thread (or in the foreground for
-``appliance listen``). A device that is missing or disappears is logged and retried with
-backoff; the loop never ends on an audio error. :func:`attach` wires it into the daemon:
-commands go to :meth:`Service.submit_text` (journaled, like MQTT commands), and the
-daemon's "listen now" request arms the pipeline.
+It sits beside the MQTT way in: what the pipeline (:mod:`appliance.speech`, audio to
+words) hears as a command becomes a typed :class:`~appliance.messages.Request` for the
+request core, and its :class:`~appliance.messages.Outcome` picks the answer (a beep, or
+the words spoken). :class:`MicrophoneLoop` runs in its own thread (or in the foreground
+for ``appliance listen``); a device that is missing or disappears is logged and retried
+with backoff, so the loop never ends on an audio error. :func:`attach` wires it into the
+daemon: requests go to the daemon's runner (journaled, like MQTT commands), and MQTT's
+"listen now" arms the pipeline. The button and LED use the process's one pin factory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import shutil
 import subprocess
 import threading
+import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from appliance.daemon.service import Service
 from appliance.errors import ApplianceError, AudioError
-from appliance.speech.audio import Microphone, WavReplay, open_input
+from appliance.executors.pins import SharedPins
+from appliance.messages import Outcome, Request
+from appliance.settings import Config
+from appliance.speech.audio import Microphone, WavReplay, _sounddevice, open_input
 from appliance.speech.pipeline import Heard, VoicePipeline, make_recognizer
 from appliance.speech.settings import SpeechSettings
-
-if TYPE_CHECKING:
-    from appliance.config import Config
-    from appliance.daemon.service import Service
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +71,7 @@ class MicrophoneLoop:
     """Frames from the microphone through the pipeline; each utterance to ``on_heard``."""
 
     def __init__(self, settings: SpeechSettings, pipeline: VoicePipeline,
-                 on_heard: Callable[[Heard], dict[str, Any] | None], *,
+                 on_heard: Callable[[Heard], Outcome | None], *,
                  pin_factory: Any = None) -> None:
         self.settings = settings
         self.pipeline = pipeline
@@ -111,7 +116,7 @@ class MicrophoneLoop:
                         break
                     for heard in self.pipeline.push(frame):
                         self._handle(heard)
-                    if not self.pipeline.armed and not self.pipeline.endpointer.in_speech:
+                    if not self.pipeline.armed and not self.pipeline.in_speech:
                         self.light.idle()
             except AudioError as exc:
                 if fail_fast and not opened:
@@ -143,18 +148,16 @@ class MicrophoneLoop:
         self.light.idle()
         self._confirm(result)
 
-    def _confirm(self, result: dict[str, Any] | None) -> None:
+    def _confirm(self, outcome: Outcome | None) -> None:
         mode = self.settings.confirm
-        if mode == "none" or result is None:
+        if mode == "none" or outcome is None:
             return
-        outcome = result.get("result") or {}
-        ok = bool(result["ok"]) if "ok" in result else bool(outcome.get("ok"))
         try:
             if mode == "beep":
-                _beep(880 if ok else 220)
+                _beep(880 if outcome.ok else 220)
             elif mode == "speak":
-                done = outcome.get("done") or result.get("error")
-                _speak(str(done or ("done" if ok else "sorry, that did not work")))
+                done = (outcome.result.done if outcome.result else None) or outcome.error
+                _speak(done or ("done" if outcome.ok else "sorry, that did not work"))
         except (OSError, ApplianceError) as exc:
             log.warning("speech: confirmation sound failed: %s", exc)
         if self._mic is not None:
@@ -162,12 +165,9 @@ class MicrophoneLoop:
 
 
 def _beep(freq: float, seconds: float = 0.15) -> None:
-    from appliance.speech.audio import _sounddevice
-
     t = np.arange(int(16000 * seconds)) / 16000
     tone = (0.3 * np.sin(2 * np.pi * freq * t) * np.hanning(len(t))).astype(np.float32)
-    sd = _sounddevice()
-    sd.play(tone, 16000, blocking=True)
+    _sounddevice().play(tone, 16000, blocking=True)
 
 
 def _speak(text: str) -> None:
@@ -177,22 +177,26 @@ def _speak(text: str) -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def attach(service: Service, config: Config) -> None:
+def attach(service: Service, config: Config, pins: SharedPins) -> None:
     """Listen to the microphone inside the daemon; a broken setup leaves voice off, logged."""
-    from appliance.executors.gpio import make_pin_factory
-
-    settings = SpeechSettings.from_mapping(config.speech, config.base_dir)
+    settings = config.speech
     try:
         recognizer = make_recognizer(settings, config.tools)
     except ApplianceError as exc:
         log.error("speech: voice input is off: %s", exc)
         return
     pipeline = VoicePipeline(settings, recognizer)
+    runner = service.runner
     holder: dict[str, asyncio.AbstractEventLoop] = {}
 
-    def submit(heard: Heard) -> dict[str, Any] | None:
-        future = asyncio.run_coroutine_threadsafe(
-            service.submit_text(heard.command or "", source="voice"), holder["loop"])
+    async def request(heard: Heard) -> Outcome:
+        req = Request(str(uuid.uuid4()), "voice", text=heard.command or "")
+        runner.publish(runner.topics.event("transcript"),
+                       json.dumps({"id": req.id, "text": req.text}))
+        return await runner.submit(req)
+
+    def submit(heard: Heard) -> Outcome | None:
+        future = asyncio.run_coroutine_threadsafe(request(heard), holder["loop"])
         try:
             return future.result(timeout=120)
         except Exception as exc:  # the daemon is stopping, or the command timed out
@@ -200,12 +204,12 @@ def attach(service: Service, config: Config) -> None:
             return None
 
     try:
-        factory = make_pin_factory(config.gpio.pin_factory)
+        factory = pins.factory
     except ApplianceError as exc:
         log.error("speech: no GPIO for the button and LED: %s", exc)
         factory = None
     mic_loop = MicrophoneLoop(settings, pipeline, submit, pin_factory=factory)
-    service.listen_request = mic_loop.listen_now
+    service.listen_now = mic_loop.listen_now
 
     def start(loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
         holder["loop"] = loop

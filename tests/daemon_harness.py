@@ -70,7 +70,8 @@ def write_config(tmp: Path, broker: Broker, recorder: Recorder | None = None, *,
     if speech is not None:
         data["speech"] = speech
     if recorder is not None:
-        data["http"] = {"allowed_hosts": [recorder.host], "timeout_s": 5}
+        hosts = [recorder.host, *data.get("http", {}).get("allowed_hosts", [])]
+        data["http"] = {"allowed_hosts": hosts, "timeout_s": 5}
         data["tools"].append({
             "name": "record", "description": "Record a tag.",
             "parameters": {"type": "object", "properties": {"tag": {"type": "string"}},
@@ -127,6 +128,13 @@ class Daemon:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
+
+    def restart(self, timeout: float = 240) -> None:
+        """SIGTERM (a clean stop), then start again."""
+        assert self.proc is not None
+        self.proc.terminate()
+        self.proc.wait(20)
+        self.start(timeout)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -48,6 +48,8 @@ class Reply:
     """Never answer (until the server closes)."""
     trickle_s: float | None = None
     """Send the body one byte per this many seconds."""
+    trickle_headers: bool = False
+    """With ``trickle_s``: the status line and headers come a byte at a time too."""
 
     @staticmethod
     def redirect(to: str, status: int = 302) -> Reply:
@@ -85,6 +87,14 @@ class LoopbackServer:
 
             def _send(self, reply: Reply) -> None:
                 total = reply.size if reply.size is not None else len(reply.body)
+                if reply.trickle_headers and reply.trickle_s is not None:
+                    head = f"HTTP/1.1 {reply.status} OK\r\nX-Slow: " + "x" * 2000
+                    for byte in head.encode():
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        if server.closing.wait(reply.trickle_s):
+                            return
+                    return
                 self.send_response(reply.status)
                 for key, value in reply.headers.items():
                     self.send_header(key, value)

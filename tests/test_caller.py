@@ -9,7 +9,9 @@ import pytest
 from appliance.caller import ToolCaller
 from appliance.caller.decoder import LiveDriver
 from appliance.caller.grammar import walk_call
-from appliance.messages import ToolCall
+from appliance.finetune.replay import answer_tokens
+from appliance.handler import RequestHandler
+from appliance.messages import Decision, Request, ToolCall
 
 pytestmark = pytest.mark.model
 
@@ -89,7 +91,7 @@ def test_forced_tokens_are_never_scored(home_caller: ToolCaller, monkeypatch: An
 def test_answer_tokens_replay_what_the_decoder_emits(home_caller: ToolCaller) -> None:
     d = home_caller.decide("open the garage door")
     assert d.call is not None
-    tokens = home_caller.answer_tokens(d.call)
+    tokens = answer_tokens(home_caller, d.call)
     assert home_caller.engine.detokenize(tokens) == d.raw
 
 
@@ -97,7 +99,7 @@ def test_answer_tokens_for_every_example(home_caller: ToolCaller) -> None:
     for tool in home_caller.toolbox:
         for ex in tool.examples:
             call = ToolCall(tool.name, dict(ex.arguments))
-            text = home_caller.engine.detokenize(home_caller.answer_tokens(call))
+            text = home_caller.engine.detokenize(answer_tokens(home_caller, call))
             assert text.startswith("<start_function_call>call:" + tool.name)
             assert text.endswith("<end_function_call>")
 
@@ -145,16 +147,21 @@ def test_injected_markers_stay_plain_text(home_caller: ToolCaller) -> None:
         home_caller.toolbox.validate(d.call)
 
 
-def test_direct_calls_are_validated(home_caller: ToolCaller) -> None:
-    assert home_caller.direct(ToolCall("set_fan", {"speed": "high"})).ok
-    bad = home_caller.direct(ToolCall("set_brightness", {"room": "kitchen", "percent": 150}))
+def test_direct_calls_are_validated(home_config: Any, home_caller: ToolCaller) -> None:
+    core = RequestHandler.from_config(home_config, home_caller)
+
+    def direct(call: ToolCall) -> Decision:
+        return core.decide(Request("d", "test", call=call))
+
+    assert direct(ToolCall("set_fan", {"speed": "high"})).error is None
+    bad = direct(ToolCall("set_brightness", {"room": "kitchen", "percent": 150}))
     assert bad.error and "percent" in bad.error
-    assert "unknown tool" in (home_caller.direct(ToolCall("nope", {})).error or "")
+    assert "unknown tool" in (direct(ToolCall("nope", {})).error or "")
 
 
 def test_walk_call_with_a_fixed_driver_covers_optional_keys(home_caller: ToolCaller) -> None:
     call = ToolCall("start_timer", {"minutes": 5, "label": "pasta"})
-    text = home_caller.engine.detokenize(home_caller.answer_tokens(call))
+    text = home_caller.engine.detokenize(answer_tokens(home_caller, call))
     assert "label:<escape>pasta<escape>,minutes:5}" in text
     assert callable(walk_call)
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
+from appliance.cli import main
 from appliance.config import load_config, load_yaml, parse_config
 from appliance.errors import ConfigError, SchemaError
 from appliance.tools import load_openai_tools
@@ -106,3 +111,103 @@ def test_fingerprint_tracks_what_the_model_sees() -> None:
     assert a.fingerprint() != b.fingerprint()
     assert a.fingerprint() == load_openai_tools(
         '[{"type": "function", "function": {"name": "f"}}]').fingerprint()
+
+
+# -- a config that cannot work is refused by `appliance check`, naming the key --------------
+
+
+def home_with(change: Callable[[dict[str, Any]], None]) -> str:
+    data = load_yaml(HOME_YAML.read_text(), source=str(HOME_YAML))
+    change(data)
+    model = data.get("model") or {}
+    if model.get("adapter"):
+        model["adapter"] = str((HOME_YAML.parent / model["adapter"]).resolve())
+    return yaml.safe_dump(data)
+
+
+def tool(data: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(t for t in data["tools"] if t["name"] == name)
+    return found
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """``tool_name.action.key`` or ``section.key`` set to ``value``."""
+    def change(data: dict[str, Any]) -> None:
+        head, *rest = path.split(".")
+        target = tool(data, head) if any(t["name"] == head for t in data["tools"]) else \
+            data.setdefault(head, {})
+        for key in rest[:-1]:
+            target = target.setdefault(key, {})
+        target[rest[-1]] = value
+    return change
+
+
+def _drop_pin(data: dict[str, Any]) -> None:
+    del tool(data, "set_light")["action"]["pins"]["garage"]
+
+
+CANNOT_WORK = [
+    ("the garage door pulse on the kitchen relay's pin", _set("garage_door.action.pin", 17),
+     r"tools\[4\]\.action\.pin: GPIO17 is already used by tools\[0\]\.action\.pins\.kitchen"),
+    ("two rooms on one pin", _set("set_light.action.pins.bedroom", 17),
+     r"tools\[0\]\.action\.pins\.(bedroom|kitchen): GPIO17 is already used by "
+     r"tools\[0\]\.action\.pins\.(kitchen|bedroom)"),
+    ("pin 99", _set("garage_door.action.pin", 99), r"tools\[4\]\.action\.pin: .*GPIO99"),
+    ("pin -1", _set("garage_door.action.pin", -1), r"tools\[4\]\.action\.pin: .*not a pin"),
+    ("GPIO99", _set("garage_door.action.pin", "GPIO99"), r"tools\[4\]\.action\.pin: .*GPIO99"),
+    ("a power pin", _set("garage_door.action.pin", "BOARD1"),
+     r"tools\[4\]\.action\.pin: .*3V3 pin"),
+    ("a pins map missing an enum value", _drop_pin,
+     r"tools\[0\]\.action\.pins: no pin for room = 'garage'"),
+    ("a pin_by naming no parameter", _set("set_light.action.pin_by", "colour"),
+     r"tools\[0\]\.action\.pin_by: names no parameter"),
+    ("the button on an action's pin", _set("speech.button_pin", 6),
+     r"speech\.button_pin: GPIO6 is already used by tools\[4\]\.action\.pin"),
+    ("the LED on the button's pin", lambda d: (_set("speech.button_pin", 4)(d),
+                                               _set("speech.led_pin", "BOARD7")(d)),
+     r"speech\.led_pin: GPIO4 is already used by speech\.button_pin"),
+    ("an allowed host that is not a host", _set("http.allowed_hosts", ["wttr.in/x"]),
+     r"http\.allowed_hosts\[0\]: bad entry"),
+    ("a URL whose host is not allowed", _set("http.allowed_hosts", ["127.0.0.1:8088"]),
+     r"tools\[7\]\.action\.url: host 'wttr\.in' is not in http\.allowed_hosts"),
+    ("an undefined template name", _set("lock_door.action.payload", "{{ action }}{{ nope }}"),
+     r"tools\[5\]\.action\.payload: the template uses nope"),
+    ("timeout_s: .inf", _set("http.timeout_s", float("inf")), r"http\.timeout_s"),
+    ("a prefix with an unknown name", _set("mqtt.prefix", "appliance/{nope}/"),
+     r"mqtt\.prefix: .*device_id"),
+    ("a prefix that does not parse", _set("mqtt.prefix", "appliance/{"), r"mqtt\.prefix"),
+    ("a prefix with a wildcard", _set("mqtt.prefix", "appliance/#/"), r"mqtt\.prefix: .*\+ #"),
+]
+
+
+@pytest.mark.parametrize(("what", "change", "message"), CANNOT_WORK,
+                         ids=[c[0] for c in CANNOT_WORK])
+def test_check_refuses_a_config_that_cannot_work(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], what: str,
+        change: Callable[[dict[str, Any]], None], message: str) -> None:
+    path = write(tmp_path, home_with(change))
+    assert main(["check", "--config", str(path)]) == 1, what
+    err = capsys.readouterr().err
+    assert re.search(rf"{re.escape(str(path))}: {message}", err), err
+
+
+def test_check_passes_the_demo_home(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--config", str(HOME_YAML)]) == 0
+    assert "ok (9 tools" in capsys.readouterr().out
+
+
+def test_a_yaml_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    with pytest.raises(ConfigError, match="more than 200000 values"):
+        load_config(write(tmp_path, "\n".join(lines) + "\n" + TOOL))
+
+
+def test_a_truncated_adapter_is_refused_by_check(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    adapter = HOME_YAML.parent / "adapters" / "home-lora.gguf"
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(adapter.read_bytes()[:-1000])
+    path = write(tmp_path, home_with(_set("model.adapter", str(cut))))
+    assert main(["check", "--config", str(path)]) == 1
+    assert "truncated" in capsys.readouterr().err

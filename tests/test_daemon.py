@@ -196,3 +196,35 @@ def test_logs_go_to_the_journal_under_systemd(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("INVOCATION_ID", "0123456789abcdef")
     assert logs.setup(logging.INFO) == "journal"  # systemd-python is installed by tools/setup
     logging.getLogger().handlers.clear()
+
+
+def test_poison_payloads_never_make_it_deaf(stack: tuple[Daemon, Client, Recorder]) -> None:
+    """Each payload that once raised out of the accept path, then a command that must be
+    answered: more than mosquitto's in-flight window of them."""
+    from .test_core import POISON
+
+    _, client, recorder = stack
+    for round_ in range(2):
+        for i, payload in enumerate(POISON):
+            client.send(payload)
+            tag = f"after-{round_}-{i}"
+            client.send(call(tag, "record", tag=tag))
+            assert client.wait_result(tag, timeout=30)[0]["ok"], payload[:60]
+    assert recorder.counts["after-1-0"] == 1
+    errors = [json.loads(r) for r in client.topic("event/error")]
+    assert any("not valid Unicode" in e.get("error", "") for e in errors)
+    assert any("finite" in e.get("error", "") for e in errors)
+
+
+def test_a_retained_command_is_never_run_again(stack: tuple[Daemon, Client, Recorder]) -> None:
+    daemon, client, recorder = stack
+    client.c.publish(client.prefix + "command", call("kept", "record", tag="kept"), qos=1,
+                     retain=True).wait_for_publish(5)
+    client.wait_result("kept")  # delivered live: an ordinary command, run once
+    for n in range(2):  # every start subscribes again, and the broker sends what it retains
+        daemon.restart()
+        client.send(call(f"probe{n}", "record", tag=f"probe{n}"))
+        client.wait_result(f"probe{n}")
+    assert recorder.counts["kept"] == 1
+    assert any(b"retained command is never run" in e for e in client.topic("event/error"))
+    client.c.publish(client.prefix + "command", b"", qos=1, retain=True).wait_for_publish(5)

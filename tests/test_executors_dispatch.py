@@ -10,11 +10,13 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from appliance.config import load_config, load_yaml, parse_config
 from appliance.errors import ConfigError
-from appliance.executors import Dispatcher, action_schemas
+from appliance.executors import action_schemas
 from appliance.executors.gpio import GpioExecutor
+from appliance.executors.pins import SharedPins
 from appliance.messages import ActionResult, ToolCall
 from appliance.tools import Tool
 
+from .acting import Acts
 from .conftest import HOME_YAML
 from .httpserver import LoopbackServer, Reply
 
@@ -44,14 +46,14 @@ EXPECTED = {"set_light": "gpio", "set_brightness": "gpio", "set_fan": "gpio",
 
 def test_every_home_tool_is_bound_to_a_real_action() -> None:
     config = load_config(HOME_YAML)
-    assert {t.name: (t.action or {}).get("kind") for t in config.tools} == EXPECTED
+    assert {t.name: t.action.kind if t.action else None for t in config.tools} == EXPECTED
     assert {t.name for t in config.tools if t.confirm} == {"garage_door", "lock_door"}
     assert config.http.allowed_hosts and config.http.max_response_bytes > 0
 
 
 def test_every_home_example_dry_runs_to_a_pin_topic_or_url(factory: MockFactory) -> None:
     config = load_config(HOME_YAML)
-    d = Dispatcher.from_config(config, executors={"gpio": GpioExecutor(factory=factory)})
+    d = Acts(config, executors={"gpio": GpioExecutor(SharedPins(factory=factory))})
     for tool in config.tools:
         for example in tool.examples:
             r = d.execute(ToolCall(tool.name, example.arguments), dry_run=True)
@@ -94,6 +96,14 @@ def test_unknown_kind_is_a_config_error() -> None:
         parse_config(raw, source="t.yaml")
 
 
+def test_a_template_that_names_no_parameter_is_a_config_error() -> None:
+    raw = raw_home()
+    i = tool_index(raw, "lock_door")
+    raw["tools"][i]["action"]["payload"] = "{{ action }} {{ nope }}"
+    with pytest.raises(ConfigError, match=rf"tools\[{i}\]\.action\.payload: .*uses nope"):
+        parse_config(raw, source="t.yaml")
+
+
 def test_a_template_that_does_not_parse_is_a_config_error() -> None:
     raw = raw_home()
     i = tool_index(raw, "lock_door")
@@ -111,19 +121,19 @@ def test_action_schemas_cover_the_three_kinds() -> None:
 # -- templates ------------------------------------------------------------------------------
 
 
-def http_home(server: LoopbackServer, url: str, body: str | None = None) -> Dispatcher:
+def http_home(server: LoopbackServer, url: str, body: str | None = None) -> Acts:
     raw = raw_home()
     i = tool_index(raw, "play_music")
     raw["tools"][i]["action"]["url"] = url
     if body is not None:
         raw["tools"][i]["action"]["body"] = body
-    raw["http"] = {"allowed_hosts": [server.host], "timeout_s": 2}
-    return Dispatcher.from_config(parse_config(raw, source="t.yaml"))
+    raw["http"] = {"allowed_hosts": [server.host, "wttr.in"], "timeout_s": 2}
+    return Acts(parse_config(raw, source="t.yaml"))
 
 
 def test_a_template_that_fails_names_the_tool_and_sends_nothing() -> None:
     with LoopbackServer() as server:
-        d = http_home(server, f"http://{server.host}/{{{{ nope.missing }}}}")
+        d = http_home(server, f"http://{server.host}/{{{{ query.missing }}}}")
         r = d.execute(ToolCall("play_music", {"query": "jazz"}))
         assert not r.ok and r.error and r.error.startswith("play_music url: template failed")
         d = http_home(server, f"http://{server.host}/play", body="{{ query + 1 }}")
@@ -155,8 +165,8 @@ def test_arguments_are_data_never_code() -> None:
 
 
 def test_confirmation_runs_the_call_once(factory: MockFactory) -> None:
-    d = Dispatcher.from_config(load_config(HOME_YAML),
-                               executors={"gpio": GpioExecutor(factory=factory)})
+    d = Acts(load_config(HOME_YAML),
+                               executors={"gpio": GpioExecutor(SharedPins(factory=factory))})
     held = d.execute(ToolCall("garage_door", {"action": "open"}))
     assert not held.ok and held.error is None and held.pending_confirmation
     assert held.done == 'garage_door(action="open"): would pulse GPIO6 for 500 ms'
@@ -172,8 +182,8 @@ def test_confirmation_runs_the_call_once(factory: MockFactory) -> None:
 def test_unconfirmed_calls_expire(factory: MockFactory) -> None:
     now = [0.0]
     config = load_config(HOME_YAML)
-    d = Dispatcher(config.tools, {"gpio": lambda: GpioExecutor(factory=factory)},
-                   confirm_timeout_s=config.daemon.confirm_timeout_s, clock=lambda: now[0])
+    d = Acts(config, executors={"gpio": GpioExecutor(SharedPins(factory=factory))},
+             clock=lambda: now[0])
     first = d.execute(ToolCall("garage_door", {"action": "close"}))
     now[0] = config.daemon.confirm_timeout_s - 1
     second = d.execute(ToolCall("garage_door", {"action": "open"}))
@@ -189,15 +199,15 @@ def test_unconfirmed_calls_expire(factory: MockFactory) -> None:
 def test_confirm_timeout_comes_from_the_config() -> None:
     raw = raw_home()
     raw["daemon"] = {"confirm_timeout_s": 7}
-    d = Dispatcher.from_config(parse_config(raw, source="t.yaml"))
+    d = Acts(parse_config(raw, source="t.yaml"))
     assert d.confirm_timeout_s == 7
 
 
 def test_a_call_that_cannot_work_is_not_held() -> None:
     raw = raw_home()
     i = tool_index(raw, "lock_door")
-    raw["tools"][i]["action"]["payload"] = "{{ action | upper }}{{ nope }}"
-    d = Dispatcher.from_config(parse_config(raw, source="t.yaml"))
+    raw["tools"][i]["action"]["payload"] = "{{ action | upper }}{{ action + 1 }}"
+    d = Acts(parse_config(raw, source="t.yaml"))
     r = d.execute(ToolCall("lock_door", {"door": "front", "action": "lock"}))
     assert not r.ok and not r.pending_confirmation and "template failed" in (r.error or "")
 
@@ -216,7 +226,7 @@ class Broken:
 
 
 def test_an_executor_bug_is_an_error_result_not_a_crash() -> None:
-    d = Dispatcher.from_config(load_config(HOME_YAML), executors={"gpio": Broken()})
+    d = Acts(load_config(HOME_YAML), executors={"gpio": Broken()})
     r = d.execute(ToolCall("set_light", {"room": "kitchen", "state": "on"}))
     assert not r.ok and "set_light" in (r.error or "") and "a bug" in (r.error or "")
     d.close()  # a failing close is logged, not raised
@@ -228,8 +238,8 @@ def test_an_executor_bug_is_an_error_result_not_a_crash() -> None:
     ToolCall("set_brightness", {"room": "kitchen", "percent": "lots"}),
 ])
 def test_bad_calls_are_error_results(call: ToolCall, factory: MockFactory) -> None:
-    d = Dispatcher.from_config(load_config(HOME_YAML),
-                               executors={"gpio": GpioExecutor(factory=factory)})
+    d = Acts(load_config(HOME_YAML),
+                               executors={"gpio": GpioExecutor(SharedPins(factory=factory))})
     r = d.execute(call)
     assert not r.ok and r.error and r.tool == call.name
     assert not factory.pins

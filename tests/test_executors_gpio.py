@@ -11,10 +11,12 @@ from gpiozero import OutputDevice
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from appliance.config import Config, load_config, load_yaml, parse_config
-from appliance.executors import Dispatcher
-from appliance.executors.gpio import GpioExecutor, make_pin_factory
+from appliance.errors import ConfigError
+from appliance.executors.gpio import GpioExecutor
+from appliance.executors.pins import SharedPins, make_pin_factory
 from appliance.messages import ToolCall
 
+from .acting import Acts
 from .conftest import HOME_YAML
 
 
@@ -30,9 +32,9 @@ def raw_home() -> dict[str, Any]:
     return raw
 
 
-def home(factory: MockFactory, config: Config | None = None) -> Dispatcher:
-    return Dispatcher.from_config(config or load_config(HOME_YAML),
-                                  executors={"gpio": GpioExecutor(factory=factory)})
+def home(factory: MockFactory, config: Config | None = None) -> Acts:
+    return Acts(config or load_config(HOME_YAML),
+                                  executors={"gpio": GpioExecutor(SharedPins(factory=factory))})
 
 
 def states(factory: MockFactory, pin: int) -> list[float]:
@@ -103,18 +105,16 @@ def test_garage_door_with_yes_pulses_at_once(factory: MockFactory) -> None:
     d.close()
 
 
-def test_an_invalid_pin_is_an_error_result(factory: MockFactory) -> None:
+@pytest.mark.parametrize(("pin", "message"), [
+    (999, "no GPIO999"), ("NOPE7", "not a pin name"), (-1, "not a pin name"),
+    ("GPIO99", "no GPIO99"), ("BOARD2", "5V pin"), ("BOARD41", "pins 1 to 40"),
+])
+def test_an_invalid_pin_is_refused_when_the_config_loads(pin: object, message: str) -> None:
     raw = raw_home()
-    raw["tools"][0]["action"]["pins"]["kitchen"] = 999
-    raw["tools"][0]["action"]["pins"]["bedroom"] = "NOPE7"
-    d = home(factory, parse_config(raw, source="t.yaml"))
-    r = d.execute(ToolCall("set_light", {"room": "kitchen", "state": "on"}))
-    assert not r.ok and "set_light" in (r.error or "") and "pin 999" in (r.error or "")
-    r = d.execute(ToolCall("set_light", {"room": "bedroom", "state": "on"}))
-    assert not r.ok and "NOPE7" in (r.error or "")
-    # The other rooms still work.
-    assert d.execute(ToolCall("set_light", {"room": "bathroom", "state": "on"})).ok
-    d.close()
+    raw["tools"][0]["action"]["pins"]["kitchen"] = pin
+    where = r"t\.yaml: tools\[0\]\.action\.pins\.kitchen: "
+    with pytest.raises(ConfigError, match=where + f".*{message}"):
+        parse_config(raw, source="t.yaml")
 
 
 def test_a_pin_in_use_elsewhere_is_an_error_result(factory: MockFactory) -> None:
@@ -127,15 +127,19 @@ def test_a_pin_in_use_elsewhere_is_an_error_result(factory: MockFactory) -> None
     d.close()
 
 
-def test_a_pin_claimed_by_two_kinds_of_device_is_an_error(factory: MockFactory) -> None:
+@pytest.mark.parametrize(("tool", "key", "pin", "claimed_by"), [
+    (1, "pins.kitchen", 17, "tools[0].action.pins.kitchen"),   # the dimmer on a relay's pin
+    (1, "pins.kitchen", "BOARD11", "tools[0].action.pins.kitchen"),  # the same pin, by header
+    (0, "pins.garage", 6, None),                                # a light on the door's pin
+    (0, "pins.garage", 17, "tools[0].action.pins.kitchen"),     # two rooms on one pin
+])
+def test_a_pin_used_twice_is_refused_when_the_config_loads(tool: int, key: str, pin: object,
+                                                           claimed_by: str | None) -> None:
     raw = raw_home()
-    raw["tools"][1]["action"]["pins"]["kitchen"] = 17  # the dimmer on the relay's pin
-    d = home(factory, parse_config(raw, source="t.yaml"))
-    assert d.execute(ToolCall("set_light", {"room": "kitchen", "state": "on"})).ok
-    r = d.execute(ToolCall("set_brightness", {"room": "kitchen", "percent": 50}))
-    assert not r.ok and "already in use" in (r.error or "")
-    factory.pin(17).assert_states([False, True])
-    d.close()
+    raw["tools"][tool]["action"]["pins"][key.split(".")[1]] = pin
+    with pytest.raises(ConfigError, match=r"GPIO(17|6) is already used by") as err:
+        parse_config(raw, source="t.yaml")
+    assert claimed_by is None or claimed_by in str(err.value)
 
 
 def test_dry_run_touches_no_pin(factory: MockFactory) -> None:
@@ -186,12 +190,12 @@ def test_a_value_that_is_neither_on_nor_off_is_an_error(factory: MockFactory) ->
 def test_mock_factory_off_a_pi_with_a_log_line(caplog: pytest.LogCaptureFixture,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GPIOZERO_PIN_FACTORY", raising=False)
-    with caplog.at_level(logging.INFO, logger="appliance.executors.gpio"):
+    with caplog.at_level(logging.INFO, logger="appliance.executors.pins"):
         f = make_pin_factory(None)
     assert isinstance(f, MockFactory)
     assert "MockFactory" in caplog.text
     # The configured default (gpio.pin_factory: null) drives mock pins here, PWM included.
-    d = Dispatcher.from_config(load_config(HOME_YAML))
+    d = Acts(load_config(HOME_YAML))
     assert d.execute(ToolCall("set_brightness", {"room": "hallway", "percent": 40})).ok
     d.close()
     f.reset()
@@ -200,7 +204,7 @@ def test_mock_factory_off_a_pi_with_a_log_line(caplog: pytest.LogCaptureFixture,
 def test_an_unknown_pin_factory_is_an_error_result() -> None:
     raw = raw_home()
     raw["gpio"] = {"pin_factory": "nosuchfactory"}
-    d = Dispatcher.from_config(parse_config(raw, source="t.yaml"))
+    d = Acts(parse_config(raw, source="t.yaml"))
     r = d.execute(ToolCall("set_light", {"room": "kitchen", "state": "on"}))
     assert not r.ok and "nosuchfactory" in (r.error or "")
     d.close()

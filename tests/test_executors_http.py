@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from appliance.config import load_yaml, parse_config
-from appliance.executors import Dispatcher
+from appliance.errors import ConfigError
 from appliance.messages import ToolCall
 
+from .acting import Acts
 from .conftest import HOME_YAML
 from .httpserver import LoopbackServer, Reply
 
@@ -31,7 +33,7 @@ def other() -> Iterator[LoopbackServer]:
         yield s
 
 
-def home(server: LoopbackServer, url: str | None = None, **http: Any) -> Dispatcher:
+def home(server: LoopbackServer, url: str | None = None, **http: Any) -> Acts:
     """The demo home with its HTTP tools pointed at the loopback server."""
     raw: dict[str, Any] = load_yaml(HOME_YAML.read_text(), source=str(HOME_YAML))
     default = f"http://{server.host}/weather/{{{{ location }}}}?format=j1"
@@ -42,10 +44,10 @@ def home(server: LoopbackServer, url: str | None = None, **http: Any) -> Dispatc
             tool["action"]["url"] = f"http://{server.host}/play"
     raw["http"] = {"allowed_hosts": [server.host], "timeout_s": 1,
                    "max_response_bytes": 100_000, **http}
-    return Dispatcher.from_config(parse_config(raw, source="test.yaml"))
+    return Acts(parse_config(raw, source="test.yaml"))
 
 
-def weather(d: Dispatcher, location: str = "paris") -> Any:
+def weather(d: Acts, location: str = "paris") -> Any:
     return d.execute(ToolCall("get_weather", {"location": location}))
 
 
@@ -105,16 +107,17 @@ def test_an_argument_cannot_name_the_host(server: LoopbackServer, other: Loopbac
     assert other.requests == [] and server.requests == []
 
 
-def test_a_host_off_the_list_is_never_contacted(server: LoopbackServer,
-                                                other: LoopbackServer) -> None:
-    r = weather(home(server, url=other.url("/weather")))
-    assert not r.ok and f"'{other.host}' is not in http.allowed_hosts" in (r.error or "")
+def test_a_host_off_the_list_is_refused_when_the_config_loads(server: LoopbackServer,
+                                                              other: LoopbackServer) -> None:
+    where = r"test\.yaml: tools\[\d+\]\.action\.url: host .* is not in http\.allowed_hosts"
+    with pytest.raises(ConfigError, match=where):
+        home(server, url=other.url("/weather"))
     # The same host on another port is another host.
-    r = weather(home(server, url=f"http://127.0.0.1:{other.port}/w"))
-    assert not r.ok
+    with pytest.raises(ConfigError, match=where):
+        home(server, url=f"http://127.0.0.1:{other.port}/w")
     # A userinfo part is refused even towards an allowed host.
-    r = weather(home(server, url=f"http://user@{server.host}/w"))
-    assert not r.ok
+    with pytest.raises(ConfigError, match=where):
+        home(server, url=f"http://user@{server.host}/w")
     assert other.requests == [] and server.requests == []
 
 
@@ -191,3 +194,14 @@ def test_server_down_is_an_error(server: LoopbackServer) -> None:
     server.close()
     r = weather(d)
     assert not r.ok and "get_weather" in (r.error or "") and "failed" in (r.error or "")
+
+
+def test_a_server_that_trickles_its_headers_is_given_up_on(server: LoopbackServer) -> None:
+    """httpx bounds each read; the action is bounded as a whole (twice timeout_s)."""
+    server.routes["/weather/paris"] = Reply(trickle_s=0.05, trickle_headers=True)
+    d = home(server, timeout_s=0.5)
+    t0 = time.monotonic()
+    r = weather(d)
+    assert not r.ok and "no complete answer within 2 s" in (r.error or ""), r.error
+    assert time.monotonic() - t0 < 30  # the server would take 100 s to send its headers
+    d.close()

@@ -14,10 +14,10 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from appliance.config import Config, load_yaml, parse_config
-from appliance.executors import Dispatcher
 from appliance.executors.mqtt import MqttExecutor
 from appliance.messages import ToolCall
 
+from .acting import Acts
 from .broker import Broker, free_port
 from .conftest import HOME_YAML
 
@@ -59,7 +59,7 @@ def config(broker: Broker | None, **mqtt: Any) -> Config:
 
 def test_lock_and_thermostat_reach_a_subscriber(broker: Broker) -> None:
     sub = Subscriber(broker, "home/#")
-    d = Dispatcher.from_config(config(broker))
+    d = Acts(config(broker))
     r = d.execute(ToolCall("lock_door", {"door": "front", "action": "lock"}), confirmed=True)
     assert r.ok, r.error
     assert r.done == "published 'LOCK' to home/lock/front/set (qos 1)"
@@ -74,7 +74,7 @@ def test_lock_and_thermostat_reach_a_subscriber(broker: Broker) -> None:
 
 
 def test_retain_per_tool_a_late_subscriber_sees_the_thermostat(broker: Broker) -> None:
-    d = Dispatcher.from_config(config(broker))
+    d = Acts(config(broker))
     assert d.execute(ToolCall("set_thermostat", {"temperature": 68, "unit": "fahrenheit"})).ok
     assert d.execute(ToolCall("start_timer", {"minutes": 5, "label": "pasta"})).ok
     late = Subscriber(broker, "#")  # subscribes after both were published
@@ -88,7 +88,7 @@ def test_retain_per_tool_a_late_subscriber_sees_the_thermostat(broker: Broker) -
 
 def test_timer_is_an_event_with_a_json_payload(broker: Broker) -> None:
     sub = Subscriber(broker, "appliance/#")
-    d = Dispatcher.from_config(config(broker))
+    d = Acts(config(broker))
     assert d.execute(ToolCall("start_timer", {"minutes": 5, "label": 'the "big" roast'})).ok
     assert d.execute(ToolCall("start_timer", {"minutes": 20})).ok
     msgs = sub.wait(2)
@@ -101,7 +101,7 @@ def test_timer_is_an_event_with_a_json_payload(broker: Broker) -> None:
 
 def test_dry_run_publishes_nothing(broker: Broker) -> None:
     sub = Subscriber(broker)
-    d = Dispatcher.from_config(config(broker))
+    d = Acts(config(broker))
     r = d.execute(ToolCall("lock_door", {"door": "back", "action": "unlock"}), dry_run=True)
     assert r.ok and r.done.startswith("would publish 'UNLOCK' to home/lock/back/set (qos 1)")
     assert r.done.endswith("(after confirmation)")
@@ -112,7 +112,7 @@ def test_dry_run_publishes_nothing(broker: Broker) -> None:
 
 
 def test_a_broker_that_is_down_is_an_error_after_a_bounded_wait() -> None:
-    d = Dispatcher.from_config(config(None, connect_timeout_s=0.5))
+    d = Acts(config(None, connect_timeout_s=0.5))
     t0 = time.monotonic()
     r = d.execute(ToolCall("start_timer", {"minutes": 5}))
     assert not r.ok and "start_timer" in (r.error or "") and "did not answer" in (r.error or "")
@@ -122,7 +122,7 @@ def test_a_broker_that_is_down_is_an_error_after_a_bounded_wait() -> None:
 
 
 def test_the_executor_reconnects_after_a_broker_restart(broker: Broker) -> None:
-    d = Dispatcher.from_config(config(broker))
+    d = Acts(config(broker))
     assert d.execute(ToolCall("start_timer", {"minutes": 1})).ok
     broker.stop()
     r = d.execute(ToolCall("start_timer", {"minutes": 2}))
@@ -142,7 +142,7 @@ def test_an_argument_cannot_add_topic_levels_or_wildcards(broker: Broker) -> Non
     timer["action"]["topic"] = "home/timer/{{ label }}"
     raw["mqtt"] = {"host": broker.host, "port": broker.port}
     sub = Subscriber(broker)
-    d = Dispatcher.from_config(parse_config(raw, source="t.yaml"))
+    d = Acts(parse_config(raw, source="t.yaml"))
     for label in ["../lock/front/set", "a/b", "#", "+", "x\0y", ""]:
         r = d.execute(ToolCall("start_timer", {"minutes": 1, "label": label}))
         assert not r.ok and "start_timer" in (r.error or ""), label
@@ -182,7 +182,7 @@ def test_password_from_a_file_or_a_systemd_credential(tmp_path: Path,
         assert subscribed.wait(10)
 
         (tmp_path / "mqtt.pw").write_text("s3cret\n")
-        d = Dispatcher.from_config(config(b, username="appliance",
+        d = Acts(config(b, username="appliance",
                                           password_file=str(tmp_path / "mqtt.pw")))
         assert d.execute(ToolCall("start_timer", {"minutes": 1})).ok
         d.close()
@@ -191,7 +191,7 @@ def test_password_from_a_file_or_a_systemd_credential(tmp_path: Path,
         creds.mkdir()
         (creds / "mqtt-password").write_text("s3cret")
         monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
-        d = Dispatcher.from_config(config(b, username="appliance",
+        d = Acts(config(b, username="appliance",
                                           password_credential="mqtt-password"))
         assert d.execute(ToolCall("start_timer", {"minutes": 2})).ok
         d.close()
@@ -199,7 +199,7 @@ def test_password_from_a_file_or_a_systemd_credential(tmp_path: Path,
 
         # A wrong password: refused, said so, no hang.
         (tmp_path / "mqtt.pw").write_text("wrong\n")
-        d = Dispatcher.from_config(config(b, username="appliance",
+        d = Acts(config(b, username="appliance",
                                           password_file=str(tmp_path / "mqtt.pw")))
         r = d.execute(ToolCall("start_timer", {"minutes": 3}))
         assert not r.ok and "refused" in (r.error or ""), r.error
@@ -212,11 +212,11 @@ def test_password_from_a_file_or_a_systemd_credential(tmp_path: Path,
 def test_a_missing_password_source_is_an_error_result(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
-    d = Dispatcher.from_config(config(None, username="u", password_credential="mqtt-password"))
+    d = Acts(config(None, username="u", password_credential="mqtt-password"))
     r = d.execute(ToolCall("start_timer", {"minutes": 1}))
     assert not r.ok and "CREDENTIALS_DIRECTORY" in (r.error or "")
     d.close()
-    d = Dispatcher.from_config(config(None, username="u",
+    d = Acts(config(None, username="u",
                                       password_file=str(tmp_path / "missing")))
     r = d.execute(ToolCall("start_timer", {"minutes": 1}))
     assert not r.ok and "missing" in (r.error or "")
@@ -234,3 +234,19 @@ def test_executor_close_is_safe_twice(broker: Broker) -> None:
     ex = MqttExecutor(config(broker).mqtt)
     ex.close()
     ex.close()
+
+
+def test_only_what_enters_the_topic_must_be_a_topic_level(broker: Broker) -> None:
+    """The timer's label goes into the payload, never the topic: any text is fine there."""
+    raw: dict[str, Any] = load_yaml(HOME_YAML.read_text(), source=str(HOME_YAML))
+    raw["mqtt"] = {"host": broker.host, "port": broker.port}
+    sub = Subscriber(broker)
+    d = Acts(parse_config(raw, source="t.yaml"))
+    labels = ["c/o pasta", "tea+biscuits", "#1 roast"]
+    for label in labels:
+        r = d.execute(ToolCall("start_timer", {"minutes": 1, "label": label}))
+        assert r.ok, r.error
+    got = [json.loads(m[1])["label"] for m in sub.wait(3)]
+    assert got == labels
+    d.close()
+    sub.close()

@@ -190,9 +190,9 @@ def test_vosk_open_mode_and_a_broken_model(tmp_path: Path) -> None:
 def test_button_arms_the_pipeline_and_the_led_shows_it(home_config) -> None:  # type: ignore[no-untyped-def]
     from gpiozero.pins.mock import MockFactory
 
-    from appliance.speech.listener import MicrophoneLoop
     from appliance.speech.pipeline import VoicePipeline, make_recognizer
     from appliance.speech.settings import SpeechSettings
+    from appliance.voice import MicrophoneLoop
 
     factory = MockFactory()
     settings = SpeechSettings(button_pin=5, led_pin=6)

@@ -16,20 +16,19 @@ import time
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from appliance.caller import prompt
-from appliance.caller.decoder import DecisionPoint, LiveDriver, ReplayDriver, Vocab
+from appliance.caller.decoder import LiveDriver, Vocab
 from appliance.caller.engine import Engine
 from appliance.caller.grammar import CALL_PREFIX, walk_call
 from appliance.caller.syntax import parse_calls
 from appliance.english import durations_in_minutes, normalize_numbers
 from appliance.errors import ApplianceError, CallError, ModelError
 from appliance.messages import Decision, ToolCall
+from appliance.modelstore import cache_dir, resolve_model
+from appliance.settings import Config
 from appliance.tools import Tool, Toolbox
-
-if TYPE_CHECKING:
-    from appliance.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +77,6 @@ class ToolCaller:
     def from_config(cls, config: Config, *, model_path: Path | None = None,
                     threads: int | None = None) -> ToolCaller:
         """Load the configured (or given) model and adapter and cache the tool prompt."""
-        from appliance.modelstore import cache_dir, resolve_model
-
         settings = config.model
         path = resolve_model(model_path or settings.path)
         adapter = settings.adapter if model_path is None or settings.adapter else None
@@ -87,7 +84,7 @@ class ToolCaller:
                                                                   config.tools.fingerprint()):
             log.warning(
                 "adapter %s was trained for other tool declarations (fingerprint %s, now %s): "
-                "it is stale; retrain it with `appliance finetune`",
+                "it is stale; retrain it with `tools/finetune --config CONFIG`",
                 adapter, settings.adapter_tools, config.tools.fingerprint(),
             )
         engine = Engine(path, adapter=adapter, threads=threads or settings.threads,
@@ -107,11 +104,16 @@ class ToolCaller:
         h.update(",".join(map(str, self._prefix)).encode())
         return directory / "prompt-cache" / f"{h.hexdigest()[:32]}.kv"
 
-    # -- tokens (for training data and tests) --------------------------------------
+    # -- what the model reads ------------------------------------------------------
 
     def prompt_tokens(self) -> list[int]:
         """The cached tool prompt, ending with the opening of the user's turn."""
         return list(self._prefix)
+
+    @property
+    def call_prefix(self) -> list[int]:
+        """The tokens that open a call (``<start_function_call>call:``)."""
+        return list(self._call_prefix)
 
     def request_tokens(self, text: str) -> list[int]:
         """What one request evaluates before the answer: the words and the model turn's opening.
@@ -130,42 +132,7 @@ class ToolCaller:
         words = normalize_numbers(clean_utterance(text))
         return durations_in_minutes(words) if self.minutes else words
 
-    def answer_tokens(self, call: ToolCall | None) -> list[int]:
-        """Exactly the tokens the decoder emits for ``call`` (or the no-call reply)."""
-        return self.answer(call)[0]
-
-    def answer(self, call: ToolCall | None) -> tuple[list[int], list[DecisionPoint]]:
-        """The answer's tokens and the decisions the decoder makes in them (for training).
-
-        The first decision, call or no call, is over the whole vocabulary at index 0.
-        """
-        if call is None:
-            tokens = self.engine.tokenize(prompt.NO_CALL_REPLY + prompt.END_TURN)
-            return tokens, [DecisionPoint(0, None, tokens[0])]
-        self.toolbox.validate(call)
-        body = prompt.render_call(call)[len(CALL_PREFIX):]
-        driver = ReplayDriver(self.engine, self.vocab, body)
-        walk_call(driver, self.tools)
-        tokens = self._call_prefix + driver.all_tokens()
-        shift = len(self._call_prefix)
-        points = [DecisionPoint(0, None, self._call_prefix[0])]
-        for p in driver.points:
-            i = p.index + shift
-            target = tokens[i] if p.target == -1 and i < len(tokens) else p.target
-            points.append(DecisionPoint(i, p.candidates, target))
-        return tokens, [p for p in points if p.index < len(tokens) and tokens[p.index] == p.target
-                        and (p.candidates is None or p.target in p.candidates)]
-
     # -- deciding -------------------------------------------------------------------
-
-    def direct(self, call: ToolCall) -> Decision:
-        """Validate a call that did not come from the model."""
-        t0 = time.perf_counter()
-        try:
-            valid = self.toolbox.validate(call)
-        except CallError as exc:
-            return Decision(text="", error=str(exc), ms=(time.perf_counter() - t0) * 1000)
-        return Decision(text="", call=valid, ms=(time.perf_counter() - t0) * 1000)
 
     def decide(self, text: str) -> Decision:
         """Choose one call for ``text``; every failure comes back as ``Decision.error``."""

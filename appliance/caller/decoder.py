@@ -16,8 +16,8 @@ values. This driver answers them with as few llama.cpp evals as possible:
   span are candidates, and the value may close only at a word's end.
 - What remains once the last decision is made is never evaluated at all.
 
-:class:`ReplayDriver` walks the same code with a known call instead of logits and
-returns exactly the tokens the decoder would emit for it (training data).
+:class:`appliance.finetune.replay.ReplayDriver` walks the same code with a known call
+instead of logits (training data).
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ import numpy as np
 import numpy.typing as npt
 
 from appliance.caller.engine import Engine, Logits
-from appliance.errors import CallSyntaxError
 from appliance.tools import ESCAPE
 
 MAX_STRING_TOKENS = 24
@@ -80,10 +79,6 @@ class Vocab:
 
 
 @dataclass
-class _Trie:
-    seqs: list[list[int]]
-
-
 class LiveDriver:
     """Answers the grammar walker's questions with the model's logits (greedy)."""
 
@@ -241,97 +236,3 @@ class LiveDriver:
 
     def all_tokens(self) -> list[int]:
         return self.tokens + (self.engine.tokenize(self.pending) if self.pending else [])
-
-
-FULL_VOCAB = None  # a decision over (nearly) the whole vocabulary: free text
-
-
-@dataclass(frozen=True)
-class DecisionPoint:
-    """Where the decoder asks the model, what it may choose from, and the right choice."""
-
-    index: int  # index into the driver's committed tokens of the chosen token
-    candidates: tuple[int, ...] | None  # None: the whole vocabulary (free string)
-    target: int
-
-
-class ReplayDriver(LiveDriver):
-    """Walks the grammar along a known answer; records the tokens the decoder would emit.
-
-    It also records every decision point with its candidates: training puts its loss
-    exactly there (forced tokens need none), over exactly the tokens the decoder compares.
-    """
-
-    def __init__(self, engine: Engine, vocab: Vocab, target: str):
-        super().__init__(engine, vocab, logits=None)
-        self.target = target
-        self.cursor = 0
-        self._want: int | None = None
-        self.points: list[DecisionPoint] = []
-
-    def _fail(self, what: str) -> CallSyntaxError:
-        near = self.target[self.cursor : self.cursor + 20]
-        return CallSyntaxError(f"the call does not fit the grammar: {what} at {near!r}")
-
-    def choose(self, alternatives: Sequence[str]) -> int:
-        matches = [i for i, a in enumerate(alternatives) if self.target.startswith(a, self.cursor)]
-        if not matches:
-            raise self._fail(f"expected one of {list(alternatives)}")
-        self._want = max(matches, key=lambda i: len(alternatives[i]))
-        self.cursor += len(alternatives[self._want])
-        chosen = super().choose(alternatives)
-        if chosen != self._want:  # pragma: no cover - only with non-prefix-free alternatives
-            raise self._fail("ambiguous alternatives")
-        return chosen
-
-    def _pick_branch(self, options: dict[int, list[int]], alternatives: Sequence[str]) -> int:
-        for token, indices in options.items():
-            if self._want in indices:
-                cands = set(options)
-                if self.points and self.points[-1].index == len(self.tokens):
-                    # The number's end decision at this same position: one decision.
-                    cands |= set(self.points.pop().candidates or ())
-                self.points.append(DecisionPoint(len(self.tokens), tuple(sorted(cands)), token))
-                return token
-        raise self._fail("no branch")  # pragma: no cover
-
-    def force(self, text: str) -> None:
-        if not self.target.startswith(text, self.cursor):
-            raise self._fail(f"expected {text!r}")
-        self.cursor += len(text)
-        super().force(text)
-
-    def free_string(self, *, required: bool) -> str:
-        end = self.target.find(ESCAPE, self.cursor)
-        if end < 0:
-            raise self._fail("unterminated string")
-        value = self.target[self.cursor : end]
-        self.cursor = end
-        self._commit_pending()
-        for token in self.engine.tokenize(value, special=False):
-            self.points.append(DecisionPoint(len(self.tokens), FULL_VOCAB, token))
-            self._commit([token])
-        # The closing <escape> is the next token; whether to stop is a decision too.
-        self.points.append(DecisionPoint(len(self.tokens), FULL_VOCAB, self.vocab.escape_first))
-        return value
-
-    def number(self, *, integer: bool, negative: bool, follow: Sequence[str]) -> str:
-        end = self.cursor
-        while end < len(self.target) and (self.target[end].isdigit() or self.target[end] in "-."):
-            end += 1
-        value = self.target[self.cursor : end]
-        if not value:
-            raise self._fail("expected a number")
-        self.cursor = end
-        self._commit_pending()
-        v = self.vocab
-        closers = {self.engine.tokenize(f)[0] for f in follow if f}
-        extra = {t for t in (v.minus, v.dot) if t is not None}
-        cands = tuple(sorted(set(map(int, v.digits)) | closers | extra))
-        for token in self.engine.tokenize(value):
-            self.points.append(DecisionPoint(len(self.tokens), cands, token))
-            self._commit([token])
-        # Ending the number is a decision too (another digit, or what follows); its target
-        # is whatever token comes next, filled in once the answer is complete.
-        self.points.append(DecisionPoint(len(self.tokens), cands, -1))
-        return value

@@ -29,11 +29,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from appliance.errors import ModelError, ModelNotFoundError
+from appliance.errors import ModelError
+from appliance.gguf import check_complete, check_gguf
 
 log = logging.getLogger(__name__)
 
-GGUF_MAGIC = b"GGUF"
 Logits = npt.NDArray[np.float32]
 
 
@@ -42,26 +42,11 @@ def default_threads() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def check_gguf(path: Path, what: str = "model") -> None:
-    """Raise a clear error unless ``path`` is an existing GGUF file."""
-    if not path.exists():
-        raise ModelNotFoundError(f"{what} file not found: {path}")
-    if not path.is_file():
-        raise ModelError(f"{what} path is not a file: {path}")
-    try:
-        with path.open("rb") as f:
-            magic = f.read(4)
-    except OSError as exc:
-        raise ModelError(f"cannot read {what} file {path}: {exc.strerror}") from None
-    if magic != GGUF_MAGIC:
-        raise ModelError(f"{what} file is not a GGUF file (bad magic {magic!r}): {path}")
-
-
 _PARAMS_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def _model_params(llama_cpp: object, *, repack: bool) -> Iterator[None]:
+def model_params(llama_cpp: object, *, repack: bool) -> Iterator[None]:
     """Load a model with ``use_extra_bufts`` set, which ``Llama()`` does not expose.
 
     Weight repacking (llama.cpp's CPU_REPACK buffers) keeps a second, re-laid-out copy of
@@ -85,18 +70,8 @@ def _model_params(llama_cpp: object, *, repack: bool) -> Iterator[None]:
 
 
 def check_adapter(path: Path) -> None:
-    """An adapter must be a GGUF of a known version with tensors in it."""
-    check_gguf(path, "adapter")
-    with path.open("rb") as f:
-        header = f.read(24)
-    if len(header) < 24:
-        raise ModelError(f"adapter file is truncated: {path}")
-    version = int.from_bytes(header[4:8], "little")
-    tensors = int.from_bytes(header[8:16], "little")
-    if version not in (2, 3):
-        raise ModelError(f"adapter file has unknown GGUF version {version}: {path}")
-    if tensors == 0:
-        raise ModelError(f"adapter file has no tensors: {path}")
+    """An adapter must be a complete GGUF: a truncated one would crash llama.cpp."""
+    check_complete(path, "adapter")
 
 
 @dataclass
@@ -129,7 +104,7 @@ class Engine:
             check_adapter(Path(adapter))
         n_threads = threads or default_threads()
         try:
-            with _model_params(llama_cpp, repack=repack):
+            with model_params(llama_cpp, repack=repack):
                 self.llm = llama_cpp.Llama(
                     model_path=str(path),
                     n_ctx=context,

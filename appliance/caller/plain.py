@@ -14,6 +14,7 @@ from pathlib import Path
 
 from appliance.caller import prompt
 from appliance.caller.caller import clean_utterance
+from appliance.caller.engine import model_params
 from appliance.caller.grammar import to_gbnf
 from appliance.caller.syntax import parse_calls
 from appliance.errors import CallError
@@ -31,9 +32,14 @@ class PlainGrammarCaller:
 
         self.toolbox = toolbox
         tools: Sequence[Tool] = tuple(toolbox)
-        self.llm = llama_cpp.Llama(model_path=str(model_path), n_ctx=n_ctx, n_batch=n_batch,
-                                   n_threads=threads, n_threads_batch=threads,
-                                   lora_path=str(adapter) if adapter else None, verbose=False)
+        # Without llama.cpp's repacked weight buffers, as the fast caller loads them: on a
+        # CPU with AMX tiles their repacked path crashed here (SIGSEGV in decode).
+        with model_params(llama_cpp, repack=False):
+            self.llm = llama_cpp.Llama(model_path=str(model_path), n_ctx=n_ctx,
+                                       n_batch=n_batch, n_threads=threads,
+                                       n_threads_batch=threads,
+                                       lora_path=str(adapter) if adapter else None,
+                                       verbose=False)
         from llama_cpp.llama_grammar import LlamaGrammar
 
         self.grammar = LlamaGrammar.from_string(to_gbnf(tools), verbose=False)

@@ -1,4 +1,7 @@
-"""``appliance ask``: words in, one call out (and, with a config, the action carried out)."""
+"""``appliance ask``: words in, one call out (and, with a config, the action carried out).
+
+Each utterance is a request to the request core, like an MQTT command.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +9,17 @@ import argparse
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from appliance.caller import ToolCaller
 from appliance.caller.engine import Engine
 from appliance.commands.common import add_config_arg, config_from, print_json
 from appliance.errors import ConfigError
-from appliance.messages import ActionResult, Decision
+from appliance.executors.dispatch import Dispatcher
+from appliance.handler import RequestHandler
+from appliance.messages import Outcome, Request
 from appliance.modelstore import cache_dir, resolve_model
-from appliance.tools import load_openai_tools
-
-if TYPE_CHECKING:
-    from appliance.executors import Dispatcher
+from appliance.tools import Toolbox, load_openai_tools
 
 
 def register(sub: Any) -> None:
@@ -62,66 +64,70 @@ def _utterances(args: argparse.Namespace) -> Iterator[tuple[str | None, str | No
 def run(args: argparse.Namespace) -> int:
     if args.tools and args.config:
         raise ConfigError("give either --config or --tools, not both")
-    dispatcher: Dispatcher | None = None
     if args.tools:
-        try:
-            text = args.tools.read_bytes().decode("utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot read: {exc.strerror}", source=str(args.tools)) from None
-        except UnicodeDecodeError:
-            raise ConfigError("not UTF-8", source=str(args.tools)) from None
-        toolbox = load_openai_tools(text, source=str(args.tools))
+        toolbox = _openai_tools(args.tools)
         engine = Engine(resolve_model(args.model), threads=args.threads)
         caller = ToolCaller(toolbox, engine, few_shot=False, cache_dir=cache_dir())
+        # Nothing is executed for a plain tool list: every call is a dry run of no action.
+        core = RequestHandler(toolbox, Dispatcher(toolbox, {}), caller)
+        execute = False
     else:
         config = config_from(args)
         caller = ToolCaller.from_config(config, model_path=args.model, threads=args.threads)
-        from appliance.executors import Dispatcher
-
-        dispatcher = Dispatcher.from_config(config)
+        core = RequestHandler.from_config(config, caller)
+        execute = True
     failures = 0
     try:
-        for text, error in _utterances(args):
-            if error is not None or text is None:
-                decision = Decision(text="", error=error)
+        for n, (text, error) in enumerate(_utterances(args), start=1):
+            request = Request(f"ask-{n}", "cli", text=text, error=error,
+                              dry_run=args.dry_run, confirmed=args.yes)
+            decision = core.decide(request)
+            if execute:
+                outcome = core.act(request, decision)
+                outcome = _maybe_confirm(core, outcome, interactive=args.text is not None)
             else:
-                decision = caller.decide(text)
-            result = None
-            if dispatcher is not None and decision.call is not None:
-                result = dispatcher.execute(decision.call, dry_run=args.dry_run,
-                                            confirmed=args.yes)
-                result = _maybe_confirm(dispatcher, result, interactive=args.text is not None)
-            failures += decision.error is not None or (result is not None and not result.ok
-                                                       and not result.pending_confirmation)
-            _report(decision, result, as_json=args.json)
+                outcome = Outcome(request.id, text or "", decision.call, error=decision.error,
+                                  ms=decision.ms, decide_ms=decision.ms)
+            failures += outcome.error is not None or (outcome.result is not None
+                                                      and not outcome.ok and not outcome.held)
+            _report(outcome, as_json=args.json, executed=execute)
     finally:
-        if dispatcher is not None:
-            dispatcher.close()
+        core.close()
         caller.close()
     return 1 if failures else 0
 
 
-def _maybe_confirm(dispatcher: Dispatcher, result: ActionResult, *,
-                   interactive: bool) -> ActionResult:
-    token = result.pending_confirmation
-    if token is None or not interactive or not sys.stdin.isatty():
-        return result
-    answer = input(f"{result.done} - carry it out? [y/N] ").strip().lower()
-    return dispatcher.confirm(token) if answer in ("y", "yes") else result
+def _openai_tools(path: Path) -> Toolbox:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", source=str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8", source=str(path)) from None
+    return load_openai_tools(text, source=str(path))
 
 
-def _report(decision: Decision, result: ActionResult | None, *, as_json: bool) -> None:
+def _maybe_confirm(core: RequestHandler, outcome: Outcome, *, interactive: bool) -> Outcome:
+    if outcome.held is None or not interactive or not sys.stdin.isatty():
+        return outcome
+    done = outcome.result.done if outcome.result else ""
+    answer = input(f"{done} - carry it out? [y/N] ").strip().lower()
+    return core.confirm(token=outcome.held) if answer in ("y", "yes") else outcome
+
+
+def _report(outcome: Outcome, *, as_json: bool, executed: bool) -> None:
     if as_json:
-        out = decision.to_dict()
-        if result is not None:
-            out["result"] = result.to_dict()
+        out = outcome.to_dict()
+        if not executed:
+            out.pop("result", None)
         print_json(out)
         return
-    if decision.error is not None:
-        print(f"error: {decision.error}", file=sys.stderr)
+    if outcome.error is not None:
+        print(f"error: {outcome.error}", file=sys.stderr)
         return
-    call = str(decision.call) if decision.call else "(no tool applies)"
-    print(f"{call}  [{decision.ms:.0f} ms]")
+    call = str(outcome.call) if outcome.call else "(no tool applies)"
+    print(f"{call}  [{outcome.decide_ms:.0f} ms]")
+    result = outcome.result
     if result is not None:
         if result.pending_confirmation:
             print(f"  needs confirmation: {result.done} (run again with --yes)")

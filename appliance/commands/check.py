@@ -6,9 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from appliance.caller.engine import check_gguf
 from appliance.commands.common import add_config_arg, config_from
 from appliance.errors import ApplianceError
+from appliance.gguf import check_complete
 
 
 def register(sub: Any) -> None:
@@ -29,14 +29,13 @@ def run(args: argparse.Namespace) -> int:
     for what, path in (("model.path", config.model.path), ("model.adapter", config.model.adapter)):
         if path is not None:
             try:
-                check_gguf(path, what)
+                check_complete(path, what)
             except ApplianceError as exc:
                 problems.append(f"{config.source}: {what}: {exc}")
-    if config.speech.get("engine") == "vosk":
-        from appliance.speech.settings import SpeechSettings
+    speech = config.speech
+    if speech.engine == "vosk":
         from appliance.speech.stt import check_vosk_model
 
-        speech = SpeechSettings.from_mapping(config.speech, config.base_dir)
         try:
             check_vosk_model(speech.model or config.base_dir, grammar=speech.mode == "command")
         except ApplianceError as exc:
@@ -44,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     if config.model.adapter is not None and config.model.adapter_tools not in (
             None, config.tools.fingerprint()):
         warnings.append(f"{config.source}: model.adapter_tools: the adapter was trained for "
-                        "other tool declarations (stale); retrain it with `appliance finetune`")
+                        "other tool declarations (stale); retrain it with "
+                        "`tools/finetune --config CONFIG`")
     for w in warnings:
         print(f"appliance: warning: {w}", file=sys.stderr)
     for p in problems:

@@ -10,12 +10,18 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from appliance.caller import ToolCaller
 from appliance.commands.common import add_config_arg, config_from, print_json
 from appliance.errors import AudioError
+from appliance.handler import RequestHandler
+from appliance.messages import Outcome, Request
+from appliance.settings import Config
+
+if TYPE_CHECKING:
+    from appliance.speech.pipeline import Heard
 
 
 def register(sub: Any) -> None:
@@ -37,23 +43,25 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from appliance.speech.pipeline import VoicePipeline, make_recognizer
-    from appliance.speech.settings import SpeechSettings
 
     config = config_from(args)
-    settings = SpeechSettings.from_mapping(config.speech, config.base_dir)
     overrides = {k: v for k, v in (("engine", args.engine), ("model", args.model),
                                    ("mode", args.mode)) if v is not None}
-    settings = dataclasses.replace(settings, **overrides)
+    settings = dataclasses.replace(config.speech, **overrides)
     recognizer = make_recognizer(settings, config.tools)
     pipeline = VoicePipeline(settings, recognizer)
     act = _Actor(config, dry_run=args.dry_run, enabled=not args.no_call)
     try:
         if args.wav:
             return _files(args, pipeline, act)
-        from appliance.speech.listener import MicrophoneLoop
+        from appliance.voice import MicrophoneLoop
 
-        loop = MicrophoneLoop(settings, pipeline,
-                              lambda heard: _print_utterance(act(heard), as_json=args.json))
+        def heard(h: Heard) -> Outcome | None:
+            report, outcome = act(h)
+            _print_utterance(report, as_json=args.json)
+            return outcome
+
+        loop = MicrophoneLoop(settings, pipeline, heard)
         print("listening (Ctrl-C to stop)", file=sys.stderr)
         loop.run_forever(fail_fast=True)
         return 0
@@ -63,44 +71,42 @@ def run(args: argparse.Namespace) -> int:
 
 
 class _Actor:
-    """What happens to a command: the tool caller, then the executors (or a dry run)."""
+    """What happens to a spoken command: a request to the request core."""
 
-    def __init__(self, config: Any, *, dry_run: bool, enabled: bool) -> None:
-        self.caller: Any = None
-        self.dispatcher: Any = None
+    def __init__(self, config: Config, *, dry_run: bool, enabled: bool) -> None:
+        self.core: RequestHandler | None = None
+        self.caller: ToolCaller | None = None
         self.dry_run = dry_run
+        self.n = 0
         if enabled:
-            from appliance.caller import ToolCaller
-            from appliance.executors import Dispatcher
-
             self.caller = ToolCaller.from_config(config)
-            self.dispatcher = Dispatcher.from_config(config)
+            self.core = RequestHandler.from_config(config, self.caller)
 
-    def __call__(self, heard: Any) -> dict[str, Any]:
+    def __call__(self, heard: Heard) -> tuple[dict[str, Any], Outcome | None]:
         out: dict[str, Any] = heard.to_dict()
         out.update(call=None, result=None, error=None)
         ms = out["ms"] = {"stt_final": out.pop("stt_ms")["final"],
-                          "stt_total": heard.transcript.decode_ms}
-        if heard.command is None or self.caller is None:
-            return out
-        decision = self.caller.decide(heard.command)
-        ms["call"] = round(decision.ms, 1)
+                          "stt_total": round(heard.transcript.decode_ms, 1)}
+        if heard.command is None or self.core is None:
+            return out, None
+        self.n += 1
+        request = Request(f"listen-{self.n}", "voice", text=heard.command,
+                          dry_run=self.dry_run)
+        outcome = self.core.handle(request)
+        ms["call"] = round(outcome.decide_ms, 1)
         # From the end of speech: the endpointer's wait, the last of the decoding, the call.
         ms["speech_end_to_call"] = round(heard.silence_ms + heard.transcript.final_ms
-                                         + decision.ms, 1)
-        out["call"] = decision.call.to_dict() if decision.call else None
-        out["error"] = decision.error
-        if decision.call is not None:
-            t = time.perf_counter()
-            result = self.dispatcher.execute(decision.call, dry_run=self.dry_run)
-            ms["action"] = round((time.perf_counter() - t) * 1000, 1)
-            out["result"] = result.to_dict()
-        ms["stt_total"] = round(ms["stt_total"], 1)
-        return out
+                                         + outcome.decide_ms, 1)
+        if outcome.result is not None:
+            ms["action"] = round(outcome.ms - outcome.decide_ms, 1)
+        answer = outcome.to_dict()
+        out["call"], out["error"] = answer["call"], outcome.error
+        out["result"] = answer["result"] if outcome.result is not None else None
+        return out, outcome
 
     def close(self) -> None:
-        if self.dispatcher is not None:
-            self.dispatcher.close()
+        if self.core is not None:
+            self.core.close()
         if self.caller is not None:
             self.caller.close()
 
@@ -122,7 +128,7 @@ def _files(args: argparse.Namespace, pipeline: Any, act: _Actor) -> int:
             report["notes"] = list(audio.notes)
             pipeline.reset()
             for heard in pipeline.run(frames_of(audio.samples)):
-                report["utterances"].append(act(heard))
+                report["utterances"].append(act(heard)[0])
             failures += any(u["error"] for u in report["utterances"])
         _print_file(report, as_json=args.json)
     return 1 if failures else 0

@@ -28,13 +28,15 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from appliance import logs
     from appliance.caller import ToolCaller
     from appliance.daemon.notify import Notifier
     from appliance.daemon.service import Service
-    from appliance.executors import Dispatcher
+    from appliance.executors.dispatch import Dispatcher
+    from appliance.executors.pins import SharedPins
+    from appliance.handler import RequestHandler
 
-    logs.setup(logging.INFO - 10 * min(args.verbose, 1))
+    # The daemon says more than a one-shot command: INFO by default, -v for DEBUG.
+    logging.getLogger().setLevel(logging.INFO - 10 * min(args.verbose, 1))
     config = config_from(args)
     mqtt = config.mqtt
     if args.mqtt_host or args.mqtt_port:
@@ -47,18 +49,17 @@ def run(args: argparse.Namespace) -> int:
     notifier = Notifier()
     notifier.status("loading the model")
     caller = ToolCaller.from_config(config)
-    dispatcher = Dispatcher.from_config(config)
-    service = Service(config, caller, dispatcher, notifier=notifier)
+    pins = SharedPins(config.gpio.pin_factory)  # one factory: actions, button and LED
+    core = RequestHandler.from_config(config, caller,
+                                      dispatcher=Dispatcher.from_config(config, pins=pins))
+    service = Service(config, core, notifier=notifier)
     if not args.no_audio:
-        try:
-            from appliance.speech.listener import attach
-        except ImportError:
-            log.warning("voice input is not available in this build; running without audio")
-        else:
-            attach(service, config)
+        from appliance.voice import attach
+
+        attach(service, config, pins)
     try:
         asyncio.run(service.run(stdin=args.stdin))
     finally:
-        dispatcher.close()
+        core.close()
         caller.close()
     return 0

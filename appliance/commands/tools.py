@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
             kind = "|".join(map(str, schema["enum"])) if "enum" in schema else schema.get(
                 "type", "?")
             params.append(f"{name}{'' if name in tool.required else '?'}: {kind}")
-        action = (tool.action or {}).get("kind", "-")
+        action = tool.action.kind if tool.action else "-"
         flags = " [confirm]" if tool.confirm else ""
         print(f"{tool.name}({', '.join(params)})  -> {action}{flags}")
         print(f"    {tool.description}")

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from appliance.config import MqttSettings
-from appliance.executors.mqtt import make_client
+from appliance.broker import make_client
+from appliance.settings import MqttSettings
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,9 @@ class Inbound:
     payload: bytes
     mid: int
     qos: int
+    retain: bool = False
+    dup: bool = False
+    """The broker delivers it again (its acknowledgement was not received)."""
 
 
 class Link:
@@ -36,7 +39,8 @@ class Link:
                  loop: asyncio.AbstractEventLoop, *,
                  on_connect: Callable[[], None], on_message: Callable[[Inbound], None],
                  on_published: Callable[[int], None],
-                 on_subscribed: Callable[[], None] | None = None):
+                 on_subscribed: Callable[[], None] | None = None,
+                 on_refused: Callable[[str], None] | None = None):
         import paho.mqtt.client as paho
 
         self.settings = settings
@@ -46,6 +50,7 @@ class Link:
         self._on_message = on_message
         self._on_published = on_published
         self._on_subscribed = on_subscribed
+        self._on_refused = on_refused
         self.client = make_client(settings, client_id, clean_session=False,
                                   protocol=paho.MQTTv311, manual_ack=True)
         self.client.max_queued_messages_set(0)
@@ -75,6 +80,8 @@ class Link:
     def _connected(self, client: Any, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
         if rc.is_failure:
             log.warning("MQTT: broker refused the connection: %s", rc)
+            if self._on_refused is not None:
+                self._loop.call_soon_threadsafe(self._on_refused, str(rc))
             return
         self.connected = True
         log.info("MQTT: connected to %s:%s", self.settings.host, self.settings.port)
@@ -86,7 +93,8 @@ class Link:
         self.connected = False
 
     def _message(self, client: Any, userdata: Any, msg: Any) -> None:
-        inbound = Inbound(msg.topic, bytes(msg.payload), msg.mid, msg.qos)
+        inbound = Inbound(msg.topic, bytes(msg.payload), msg.mid, msg.qos, bool(msg.retain),
+                          bool(msg.dup))
         self._loop.call_soon_threadsafe(self._on_message, inbound)
 
     def _subscribed(self, client: Any, userdata: Any, mid: int, rcs: Any, props: Any) -> None:

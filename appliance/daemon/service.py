@@ -1,8 +1,10 @@
-"""The appliance daemon: one asyncio loop, commands from MQTT, voice and stdin.
+"""The appliance daemon's lifecycle: one asyncio loop, the ways in beside each other.
 
-Model inference runs in a thread (serialized by the caller's lock); actions run in a
-thread pool, so a slow HTTP action does not hold up the next command. Every failure is a
-result, never an exception out of the loop.
+:class:`Service` opens the journal, connects the MQTT link, resumes what the journal held,
+starts the other ways in (the microphone, stdin), tells systemd it is ready and keeps its
+watchdog fed, and stops cleanly on SIGTERM. What a request goes through is
+:class:`~appliance.daemon.runner.Runner`'s job; what MQTT topics mean is
+:class:`~appliance.daemon.routes.MqttRoutes`'.
 """
 
 from __future__ import annotations
@@ -12,68 +14,58 @@ import json
 import logging
 import signal
 import sys
-import time
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+import uuid
+from collections.abc import Callable
 
-from appliance.caller import ToolCaller
-from appliance.config import Config
-from appliance.daemon.commands import Command, parse_command
-from appliance.daemon.discovery import discovery_messages
-from appliance.daemon.journal import Entry, Journal
+from appliance.daemon.journal import Journal
 from appliance.daemon.link import Inbound, Link
 from appliance.daemon.notify import Notifier
-from appliance.errors import JournalError
-from appliance.executors import Dispatcher
-from appliance.messages import ToolCall
+from appliance.daemon.routes import MqttRoutes
+from appliance.daemon.runner import Runner
+from appliance.daemon.topics import Topics
+from appliance.errors import MqttError
+from appliance.executors.gpio import GpioAction
+from appliance.handler import RequestHandler
+from appliance.messages import Request
+from appliance.settings import Config
 
 log = logging.getLogger(__name__)
 
+Starter = Callable[[asyncio.AbstractEventLoop], Callable[[], None]]
+"""A way in started with the loop once ready (the microphone); it returns its own stop."""
 
-@dataclass(frozen=True)
-class Topics:
-    prefix: str
-    discovery: str
 
-    def __getattr__(self, name: str) -> str:  # command, result, status, listen, confirm
-        return f"{self.prefix}{name}"
-
-    def event(self, kind: str) -> str:
-        return f"{self.prefix}event/{kind}"
-
-    def state(self, kind: str) -> str:
-        return f"{self.prefix}state/{kind}"
+def stuck_after_s(config: Config) -> float:
+    """Longer than any one request can take when all is well: the slowest action's own
+    bound (a GPIO pulse, an HTTP request's deadline, the broker's), with room to spare."""
+    pulses = [t.action.pulse_ms / 1000 for t in config.tools
+              if isinstance(t.action, GpioAction)]
+    bound = max([60.0, *pulses, 2 * config.http.timeout_s + 1,
+                 2 * config.mqtt.connect_timeout_s])
+    return 2 * bound + 30
 
 
 class Service:
-    """Wires the journal, the MQTT link, the tool caller and the executors together."""
+    """Wires the journal, the MQTT link, the request core and the ways in together."""
 
-    def __init__(self, config: Config, caller: ToolCaller, dispatcher: Dispatcher, *,
-                 notifier: Notifier | None = None, workers: int = 4):
+    def __init__(self, config: Config, core: RequestHandler, *,
+                 notifier: Notifier | None = None, workers: int = 4) -> None:
         self.config = config
-        self.caller = caller
-        self.dispatcher = dispatcher
         self.notifier = notifier or Notifier()
-        device = config.device.id
-        self.topics = Topics(config.mqtt.prefix.format(device_id=device),
+        self.topics = Topics(config.mqtt.prefix.format(device_id=config.device.id),
                              config.mqtt.discovery_prefix)
         self.journal = Journal(config.daemon.state_dir / "journal.sqlite3")
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="action")
-        self.model_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
+        self.runner = Runner(core, self.journal, self.topics, workers=workers,
+                             stuck_after_s=stuck_after_s(config))
         self.link: Link | None = None
-        self._mid_to_seq: dict[int, int] = {}
-        self._pending_confirm: dict[str, tuple[str, str, float]] = {}  # id -> token, text, t0
+        self.routes: MqttRoutes | None = None
+        self.background: list[Starter] = []
+        self.listen_now: Callable[[], None] | None = None
+        """Set by the voice way in: "listen now" (MQTT ``listen``, the HA button)."""
         self._stop = asyncio.Event()
         self._subscribed = asyncio.Event()
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self.listen_request: Callable[[], None] | None = None
-        # Started with the loop once ready (the microphone); each returns its own stop.
-        self.background: list[Callable[[asyncio.AbstractEventLoop], Callable[[], None]]] = []
-        self.handled = 0
-
-    # -- lifecycle ----------------------------------------------------------------
+        self._settled = asyncio.Event()  # subscribed, or refused for good
+        self._refused: str | None = None
 
     async def run(self, *, stdin: bool = False) -> None:
         loop = asyncio.get_running_loop()
@@ -81,28 +73,37 @@ class Service:
             loop.add_signal_handler(sig, self._stop.set)
         # What the journal held before this start: read it before anything new arrives.
         todo, interrupted = self.journal.recover()
-        client_id = self.config.mqtt.client_id or f"appliance-{self.config.device.id}"
-        self.link = Link(self.config.mqtt, client_id, self.topics.status, loop,
-                         on_connect=self._on_connect, on_message=self._on_message,
-                         on_published=self._on_published, on_subscribed=self._subscribed.set)
+        mqtt = self.config.mqtt
+        client_id = mqtt.client_id or f"appliance-{self.config.device.id}"
+        self.link = Link(mqtt, client_id, self.topics.status, loop,
+                         on_connect=self._connected, on_message=self._message,
+                         on_published=self.runner.published, on_subscribed=self._on_subscribed,
+                         on_refused=self._on_refused)
+        self.runner.link = self.link
+        self.routes = MqttRoutes(self.runner, self.link, self.config.device)
+        self.routes.listen_request = self.listen_now
         self.link.start()
         # Ready means commands sent from now on are received: wait (a bounded time) for the
         # subscriptions. Without a broker the appliance still becomes ready, for voice.
         try:
-            await asyncio.wait_for(self._subscribed.wait(),
-                                   self.config.mqtt.connect_timeout_s + 2)
+            await asyncio.wait_for(self._settled.wait(), mqtt.connect_timeout_s + 2)
         except TimeoutError:
-            log.warning("MQTT broker %s:%s not reachable yet; going on without it",
-                        self.config.mqtt.host, self.config.mqtt.port)
-        for entry in interrupted:
-            # It may or may not have acted before the crash: report, never run twice.
-            self._finish(entry.id, entry.body.get("text") or "", None, False, None,
-                         "interrupted by a restart while running; not run again", 0.0)
-        for entry in todo:
-            self._spawn(self._process(entry))
-        self._spawn(self._watchdog())
+            if self._refused is None:
+                log.warning("MQTT broker %s:%s not reachable yet; going on without it",
+                            mqtt.host, mqtt.port)
+        if self._refused is not None and not self._subscribed.is_set():
+            # Wrong credentials do not mend themselves: say so and stop, never READY and deaf.
+            self.link.stop()
+            self.journal.close()
+            raise MqttError(f"the broker {mqtt.host}:{mqtt.port} refused the connection: "
+                            f"{self._refused} (check mqtt.username and the password)")
+        if self.journal.lost is not None:
+            log.error("%s", self.journal.lost)
+            self.runner.error_event(self.journal.lost)
+        self.runner.resume(todo, interrupted)
+        self.runner.spawn(self._watchdog())
         if stdin:
-            self._spawn(self._read_stdin())
+            self.runner.spawn(self._read_stdin())
         stoppers = [start(loop) for start in self.background]
         self.notifier.ready(f"ready: {len(self.config.tools)} tools, "
                             f"{len(todo)} resumed, {len(interrupted)} interrupted")
@@ -111,237 +112,60 @@ class Service:
         self.notifier.stopping()
         for stop in stoppers:
             stop()
-        for task in list(self._tasks):
-            task.cancel()
+        await self.runner.drain(timeout=5)
+        self.runner.close()
+        await self.runner.delivered(timeout=3)
         self.link.stop()
-        self.pool.shutdown(wait=True, cancel_futures=False)
-        self.model_pool.shutdown(wait=True)
+        await asyncio.sleep(0.1)  # the link's last callbacks, while the journal is open
         self.journal.close()
 
     def stop(self) -> None:
         self._stop.set()
 
-    def _spawn(self, coro: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _on_subscribed(self) -> None:
+        self._subscribed.set()
+        self._settled.set()
+
+    def _on_refused(self, reason: str) -> None:
+        self._refused = reason
+        if "not authori" in reason.lower() or "password" in reason.lower():
+            self._settled.set()  # nothing more to wait for
+
+    def _connected(self) -> None:
+        if self.routes is not None:
+            self.routes.connected()
+        self.notifier.status(f"connected to {self.config.mqtt.host}:{self.config.mqtt.port}")
+
+    def _message(self, msg: Inbound) -> None:
+        if self.routes is not None:
+            self.routes.message(msg)
 
     async def _watchdog(self) -> None:
         interval = self.notifier.watchdog_interval_s
         if interval is None:
             return
-        # Sent from the event loop itself: if the loop is stuck, systemd restarts us.
+        # Sent from the event loop itself, and only while commands are being served: if the
+        # loop, the action pool or the link is stuck, systemd restarts us.
+        said = False
         while True:
-            self.notifier.watchdog()
+            why = self.runner.stuck()
+            if why is None:
+                self.notifier.watchdog()
+                said = False
+            elif not said:
+                log.error("not serving commands (%s): the watchdog is no longer fed", why)
+                self.notifier.status(f"stuck: {why}")
+                said = True
             await asyncio.sleep(interval)
 
-    # -- MQTT ----------------------------------------------------------------------
-
-    def _on_connect(self) -> None:
-        assert self.link is not None
-        t = self.topics
-        self.link.publish(t.status, "online", qos=1, retain=True)
-        self.link.subscribe([t.command, t.listen, t.confirm, f"{t.discovery}/status"])
-        self._send_discovery()
-        self.link.publish(t.state("listening"), "OFF", qos=1, retain=True)
-        self._flush_outbox()
-        self.notifier.status(f"connected to {self.config.mqtt.host}:{self.config.mqtt.port}")
-
-    def _send_discovery(self) -> None:
-        assert self.link is not None
-        for topic, payload in discovery_messages(self.topics.prefix, self.topics.discovery,
-                                                 self.config.device.id,
-                                                 self.config.device.name):
-            self.link.publish(topic, payload, qos=1, retain=True)
-
-    def _on_published(self, mid: int) -> None:
-        seq = self._mid_to_seq.pop(mid, None)
-        if seq is not None:
-            try:
-                self.journal.sent(seq)
-            except JournalError as exc:
-                log.error("%s", exc)
-
-    def _flush_outbox(self) -> None:
-        if self.link is None or not self.link.connected:
-            return
-        waiting = set(self._mid_to_seq.values())
-        for seq, topic, payload, qos, retain in self.journal.outbox():
-            if seq in waiting:
-                continue
-            mid = self.link.publish(topic, payload, qos=qos, retain=retain)
-            if mid is None:
-                return
-            self._mid_to_seq[mid] = seq
-
-    def _publish(self, topic: str, payload: str, *, retain: bool = False) -> None:
-        """Best-effort messages (events, state); results go through the outbox instead."""
-        if self.link is not None:
-            self.link.publish(topic, payload, qos=0 if not retain else 1, retain=retain)
-
-    def _on_message(self, msg: Inbound) -> None:
-        assert self.link is not None
-        t = self.topics
-        if msg.topic == t.command:
-            self._accept(msg)
-            return
-        self.link.ack(msg)
-        if msg.topic == f"{t.discovery}/status" and msg.payload.strip() == b"online":
-            log.info("Home Assistant came online: sending discovery again")
-            self._send_discovery()
-        elif msg.topic == t.listen:
-            self.request_listen()
-        elif msg.topic == t.confirm:
-            self._confirm(msg.payload)
-
-    def _accept(self, msg: Inbound) -> None:
-        """Journal first, acknowledge after: a command the journal lacks is redelivered."""
-        assert self.link is not None
-        command = parse_command(msg.payload)
-        body = command.body() if command.error is None else {"error": command.error}
-        try:
-            seen = self.journal.accept(command.id, "mqtt", body)
-        except JournalError as exc:
-            log.error("not acknowledged, the broker will deliver it again: %s", exc)
-            return
-        self.link.ack(msg)
-        if seen is not None:
-            if seen.result is not None:
-                log.info("command %s seen before: its result is sent again", command.id)
-                self._enqueue_result(seen.result)
-            return
-        self._spawn(self._process(Entry(command.id, "mqtt", body, "queued", None), command))
-
-    def _confirm(self, payload: bytes) -> None:
-        try:
-            cid = json.loads(payload.decode("utf-8"))["id"]
-        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
-            self._publish(self.topics.event("error"),
-                          json.dumps({"error": 'confirm needs {"id": ...}'}))
-            return
-        waiting = self._pending_confirm.pop(str(cid), None)
-        if waiting is None:
-            self._publish(self.topics.event("error"),
-                          json.dumps({"id": cid, "error": "nothing waits for confirmation"}))
-            return
-        token, text, t0 = waiting
-        self._spawn(self._confirmed(str(cid), token, text, t0))
-
-    async def _confirmed(self, cid: str, token: str, text: str, t0: float) -> None:
-        loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self.pool, self.dispatcher.confirm, token)
-        ms = (time.perf_counter() - t0) * 1000
-        self._finish(cid, text, None, result.ok, result.to_dict(), result.error, ms)
-
-    # -- commands --------------------------------------------------------------------
-
-    def request_listen(self) -> None:
-        if self.listen_request is None:
-            self._publish(self.topics.event("error"),
-                          json.dumps({"error": "listening is not available (audio is off)"}))
-        else:
-            self.listen_request()
-
-    async def submit_text(self, text: str, source: str = "voice") -> dict[str, Any]:
-        """A command that did not come over MQTT (voice, stdin): same path, journaled too."""
-        command = parse_command(text.encode("utf-8"))
-        body = command.body() if command.error is None else {"error": command.error}
-        self.journal.accept(command.id, source, body)
-        if source == "voice":
-            self._publish(self.topics.event("transcript"),
-                          json.dumps({"id": command.id, "text": text}))
-        return await self._process(Entry(command.id, source, body, "queued", None), command)
-
-    async def _process(self, entry: Entry, command: Command | None = None) -> dict[str, Any]:
-        loop = asyncio.get_running_loop()
-        t0 = time.perf_counter()
-        body = entry.body
-        text = body.get("text") or ""
-        if "error" in body:
-            return self._finish(entry.id, text, None, False, None, body["error"], 0.0)
-        self._publish(self.topics.state("last_command"), text or json.dumps(body.get("call")),
-                      retain=True)
-        if "call" in body:
-            decision = self.caller.direct(ToolCall(body["call"]["name"],
-                                                   body["call"].get("arguments", {})))
-        else:
-            decision = await loop.run_in_executor(self.model_pool, self.caller.decide, text)
-        call = decision.call.to_dict() if decision.call else None
-        if decision.error is not None:
-            return self._finish(entry.id, text, call, False, None, decision.error,
-                                (time.perf_counter() - t0) * 1000)
-        if decision.call is None:
-            return self._finish(entry.id, text, None, True, {"done": "no tool applies"}, None,
-                                (time.perf_counter() - t0) * 1000)
-        self._publish(self.topics.event("call"), json.dumps({"id": entry.id, "call": call}))
-        tool_call = decision.call
-
-        def act() -> dict[str, Any]:
-            # In the action's own thread: marked running only as it starts, its result
-            # journaled as soon as it ends, so a crash can only catch the action itself.
-            try:
-                self.journal.running(entry.id)
-            except JournalError as exc:
-                return self._result(entry.id, text, call, False, None, str(exc), 0.0)
-            result = self.dispatcher.execute(tool_call)
-            payload = self._result(entry.id, text, call, result.ok, result.to_dict(),
-                                   result.error, (time.perf_counter() - t0) * 1000)
-            if result.pending_confirmation:
-                self._pending_confirm[entry.id] = (result.pending_confirmation, text, t0)
-            return payload
-
-        payload = await loop.run_in_executor(self.pool, act)
-        self._announce(payload)
-        return payload
-
-    def _finish(self, cid: str, text: str, call: dict[str, Any] | None, ok: bool,
-                result: dict[str, Any] | None, error: str | None, ms: float) -> dict[str, Any]:
-        payload = self._result(cid, text, call, ok, result, error, ms)
-        self._announce(payload)
-        return payload
-
-    def _result(self, cid: str, text: str, call: dict[str, Any] | None, ok: bool,
-                result: dict[str, Any] | None, error: str | None, ms: float) -> dict[str, Any]:
-        """Journal the result with its outbox message (any thread)."""
-        payload: dict[str, Any] = {"id": cid, "text": text, "call": call, "ok": ok,
-                                   "ms": round(ms, 1)}
-        if error is not None:
-            payload["error"] = error
-        if result is not None:
-            payload["result"] = result
-        try:
-            self.journal.finish(cid, payload, (self.topics.result, json.dumps(payload), 1, False))
-        except JournalError as exc:
-            log.error("result of %s not journaled: %s", cid, exc)
-            payload["_unjournaled"] = True
-        return payload
-
-    def _announce(self, payload: dict[str, Any]) -> None:
-        """On the event loop: events, state, and the outbox out to the broker."""
-        if payload.pop("_unjournaled", False) and self.link is not None:
-            self.link.publish(self.topics.result, json.dumps(payload), qos=1)
-        if "error" in payload:
-            self._publish(self.topics.event("error"),
-                          json.dumps({"id": payload["id"], "error": payload["error"]}))
-        self._publish(self.topics.state("last_result"),
-                      (payload.get("result") or {}).get("done") or payload.get("error") or "",
-                      retain=True)
-        self.handled += 1
-        self._flush_outbox()
-
-    def _enqueue_result(self, payload: dict[str, Any]) -> None:
-        try:
-            self.journal.enqueue(self.topics.result, json.dumps(payload))
-        except JournalError as exc:
-            log.error("%s", exc)
-        self._flush_outbox()
-
     async def _read_stdin(self) -> None:
+        """The command line as a way in: one request per line, its outcome as JSON."""
         loop = asyncio.get_running_loop()
         while True:
             line = await loop.run_in_executor(None, sys.stdin.readline)
             if not line:
                 return
             if line.strip():
-                out = await self.submit_text(line.strip(), source="cli")
-                print(json.dumps(out), flush=True)
+                request = Request(str(uuid.uuid4()), "cli", text=line.strip())
+                outcome = await self.runner.submit(request)
+                print(json.dumps(outcome.to_dict()), flush=True)

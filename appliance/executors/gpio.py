@@ -1,27 +1,25 @@
 """GPIO actions with gpiozero: outputs (relay, LED), PWM (dimmer, fan), timed pulses.
 
 The pin is fixed (``pin: 17``) or picked by an argument (``pin_by: room`` with
-``pins: {kitchen: 17, ...}``). Devices are created on first use and kept. Everything
-physical is behind gpiozero's pin factory: its own choice on a Raspberry Pi, ``MockFactory``
-elsewhere (and in tests), or the one named in ``gpio.pin_factory``.
+``pins: {kitchen: 17, ...}``). Devices are created on first use and kept, on the pin
+factory every GPIO user of the process shares (:class:`~appliance.executors.pins.SharedPins`).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
-from appliance.errors import GpioError, TemplateError
-from appliance.executors.templating import render
+from appliance.errors import ConfigError, GpioError
+from appliance.executors.pins import SharedPins, bcm
+from appliance.executors.templating import check_templates, render
 from appliance.messages import ActionResult, ToolCall
-from appliance.tools import Tool
-
-if TYPE_CHECKING:
-    from appliance.config import Config
+from appliance.settings import Config
+from appliance.tools import Action, Tool
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +29,6 @@ def _only_for(device: str, *keys: str) -> dict[str, Any]:
     return {"if": {"properties": {"device": {"not": {"const": device}}}},
             "then": {"properties": dict.fromkeys(keys, False)}}
 
-
-TEMPLATE_KEYS = ("value", "duty", "percent")
-"""Keys of the action block that are Jinja2 templates."""
 
 ACTION_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -62,47 +57,75 @@ ACTION_SCHEMA: dict[str, Any] = {
         {"not": {"required": ["duty", "percent"]}},
     ],
 }
-
 _TRUE = {"true", "on", "1", "yes", "open", "high"}
 _FALSE = {"false", "off", "0", "no", "closed", "close", "low"}
 
 
-def is_raspberry_pi() -> bool:
+@dataclass(frozen=True)
+class GpioAction(Action):
+    """A ``kind: gpio`` action block; pins are Broadcom numbers, resolved when it loads."""
+
+    template_keys: ClassVar[tuple[str, ...]] = ("value", "duty", "percent")
+    kind: ClassVar[str] = "gpio"
+    device: str
+    pin: int | None = None
+    pin_by: str | None = None
+    pins: Mapping[str, int] = field(default_factory=dict)
+    value: str = "{{ state }}"
+    duty: str | None = None
+    percent: str | None = None
+    frequency: int = 100
+    pulse_ms: int = 500
+    active_high: bool = True
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> GpioAction:
+        """From a schema-validated block; a bad pin or template names its key."""
+        check_templates(data, cls.template_keys)
+        pins: dict[str, int] = {}
+        for name, spec in data.get("pins", {}).items():
+            pins[str(name)] = _pin(spec, f"pins.{name}")
+        return cls(device=data["device"],
+                   pin=_pin(data["pin"], "pin") if "pin" in data else None,
+                   pin_by=data.get("pin_by"), pins=pins,
+                   value=data.get("value", "{{ state }}"), duty=data.get("duty"),
+                   percent=data.get("percent"), frequency=data.get("frequency", 100),
+                   pulse_ms=data.get("pulse_ms", 500),
+                   active_high=data.get("active_high", True))
+
+    def templates(self) -> dict[str, str]:
+        if self.device == "output":
+            return {"value": self.value}
+        if self.device == "pwm":
+            key = "percent" if self.percent is not None else "duty"
+            return {key: self.percent or self.duty or "{{ percent / 100 }}"}
+        return {}
+
+    def check(self, tool: Tool) -> None:
+        """``pin_by`` names a parameter, and every value it can take has a pin."""
+        if self.pin_by is None:
+            return
+        schema = tool.properties.get(self.pin_by)
+        if schema is None:
+            raise ConfigError(f"names no parameter of {tool.name} (it has: "
+                              f"{', '.join(tool.properties) or 'none'})", path="pin_by")
+        missing = [str(v) for v in schema.get("enum", ()) if str(v) not in self.pins]
+        if missing:
+            raise ConfigError(f"no pin for {self.pin_by} = {', '.join(map(repr, missing))}",
+                              path="pins")
+
+    def claims(self) -> list[tuple[int, str]]:
+        """Each Broadcom pin this block uses, with the key that names it."""
+        if self.pin is not None:
+            return [(self.pin, "pin")]
+        return [(pin, f"pins.{name}") for name, pin in self.pins.items()]
+
+
+def _pin(spec: Any, key: str) -> int:
     try:
-        return "raspberry pi" in Path("/proc/device-tree/model").read_text().lower()
-    except OSError:
-        return False
-
-
-def make_pin_factory(name: str | None) -> Any:
-    """gpiozero's own choice on a Pi (or as $GPIOZERO_PIN_FACTORY says), else MockFactory."""
-    import importlib.metadata
-
-    from gpiozero import Device
-    from gpiozero.pins.mock import MockFactory, MockPWMPin
-
-    if not name and not is_raspberry_pi() and not os.environ.get("GPIOZERO_PIN_FACTORY"):
-        name = "mock"
-    try:
-        if name == "mock":
-            # MockPWMPin: plain mock pins refuse PWM, and dimmers need it.
-            log.info("GPIO: pin factory MockFactory (%s)",
-                     "as configured" if is_raspberry_pi() else "not a Raspberry Pi")
-            return MockFactory(pin_class=MockPWMPin)
-        if not name:
-            factory = Device._default_pin_factory()
-        else:
-            entry = next((e for e in importlib.metadata.entry_points(
-                group="gpiozero_pin_factories") if e.name == name), None)
-            if entry is None:
-                raise GpioError(f"unknown GPIO pin factory {name!r} (gpio.pin_factory)")
-            factory = entry.load()()
-    except GpioError:
-        raise
-    except Exception as exc:  # gpiozero raises BadPinFactory, backends their import errors
-        raise GpioError(f"GPIO pin factory {name or 'default'!r} failed: {exc}") from None
-    log.info("GPIO: pin factory %s", type(factory).__name__)
-    return factory
+        return bcm(spec)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), path=key) from None
 
 
 class GpioExecutor:
@@ -110,37 +133,27 @@ class GpioExecutor:
 
     kind = "gpio"
 
-    def __init__(self, pin_factory: str | None = None, *, factory: Any = None):
-        self._factory_name = pin_factory
-        self._factory = factory
-        self._devices: dict[str, tuple[str, Any, threading.Lock]] = {}
+    def __init__(self, pins: SharedPins | None = None) -> None:
+        self.pins = pins or SharedPins()
+        self._devices: dict[int, tuple[str, Any, threading.Lock]] = {}
         self._lock = threading.Lock()
 
-    @property
-    def factory(self) -> Any:
-        with self._lock:
-            if self._factory is None:
-                self._factory = make_pin_factory(self._factory_name)
-            return self._factory
-
     @staticmethod
-    def _pin(tool: Tool, action: dict[str, Any], call: ToolCall) -> str:
-        if "pin" in action:
-            return str(action["pin"])
-        key = action["pin_by"]
-        value = call.arguments.get(key)
-        pins = action["pins"]
-        if str(value) not in pins:
-            raise GpioError(f"{tool.name}: no pin for {key}={value!r} "
-                            f"(pins are declared for {', '.join(map(repr, pins))})")
-        return str(pins[str(value)])
+    def _pin(tool: Tool, action: GpioAction, call: ToolCall) -> int:
+        if action.pin is not None:
+            return action.pin
+        value = str(call.arguments.get(action.pin_by or ""))
+        if value not in action.pins:
+            raise GpioError(f"{tool.name}: no pin for {action.pin_by}={value!r} "
+                            f"(pins are declared for {', '.join(map(repr, action.pins))})")
+        return action.pins[value]
 
-    def _device(self, tool: Tool, device: str, pin: str,
-                action: dict[str, Any]) -> tuple[Any, threading.Lock]:
+    def _device(self, tool: Tool, device: str, pin: int,
+                action: GpioAction) -> tuple[Any, threading.Lock]:
         """The device on ``pin``, made once; a pin used as two kinds of device is an error."""
         from gpiozero import OutputDevice, PWMOutputDevice
 
-        factory = self.factory
+        factory = self.pins.factory
         with self._lock:
             if pin in self._devices:
                 made_as, dev, lock = self._devices[pin]
@@ -148,16 +161,13 @@ class GpioExecutor:
                     raise GpioError(f"{tool.name}: pin {pin} is already in use as a "
                                     f"{made_as} device, not a {device} one")
                 return dev, lock
-            pin_id: int | str = int(pin) if pin.isdigit() else pin
-            high = bool(action.get("active_high", True))
             try:
                 if device == "pwm":
-                    dev = PWMOutputDevice(pin_id, active_high=high,
-                                          frequency=action.get("frequency", 100),
-                                          pin_factory=factory)
+                    dev = PWMOutputDevice(pin, active_high=action.active_high,
+                                          frequency=action.frequency, pin_factory=factory)
                 else:
-                    dev = OutputDevice(pin_id, active_high=high, initial_value=False,
-                                       pin_factory=factory)
+                    dev = OutputDevice(pin, active_high=action.active_high,
+                                       initial_value=False, pin_factory=factory)
             except Exception as exc:  # GPIOZeroError, and OSError/lgpio.error from a backend
                 raise GpioError(f"{tool.name}: pin {pin}: {type(exc).__name__}: {exc}") from None
             lock = threading.Lock()
@@ -166,54 +176,63 @@ class GpioExecutor:
             return dev, lock
 
     def execute(self, tool: Tool, call: ToolCall, *, dry_run: bool = False) -> ActionResult:
-        action = dict(tool.action or {})
+        action = tool.action
+        if not isinstance(action, GpioAction):
+            raise GpioError(f"{tool.name}: not a gpio action")
+        pin = self._pin(tool, action, call)
         try:
-            pin = self._pin(tool, action, call)
-            kind = action["device"]
-            if kind == "pwm":
-                duty = self._duty(tool, action, call)
-                if not dry_run:
-                    dev, lock = self._device(tool, "pwm", pin, action)
-                    with lock:
-                        dev.value = duty
-                verb = "would set" if dry_run else "set"
-                return ActionResult(tool.name, True, f"{verb} GPIO{pin} PWM duty {duty:.2f}",
-                                    value=duty)
-            if kind == "pulse":
-                ms = int(action.get("pulse_ms", 500))
-                if not dry_run:
-                    dev, lock = self._device(tool, "output", pin, action)
-                    with lock:  # one press at a time on this pin; other pins go on
-                        dev.on()
-                        try:
-                            time.sleep(ms / 1000)
-                        finally:
-                            dev.off()
-                verb = "would pulse" if dry_run else "pulsed"
-                return ActionResult(tool.name, True, f"{verb} GPIO{pin} for {ms} ms")
-            text = render(action.get("value", "{{ state }}"), call.arguments,
-                          what=f"{tool.name} value").strip().lower()
-            if text not in _TRUE | _FALSE:
-                raise GpioError(f"{tool.name}: {text!r} is neither on nor off")
-            on = text in _TRUE
-            if not dry_run:
-                dev, lock = self._device(tool, "output", pin, action)
-                with lock:
-                    dev.on() if on else dev.off()
-            verb = "would switch" if dry_run else "switched"
-            return ActionResult(tool.name, True, f"{verb} GPIO{pin} {'on' if on else 'off'}",
-                                value=on)
-        except (GpioError, TemplateError) as exc:
-            return ActionResult(tool.name, False, error=str(exc))
+            if action.device == "pwm":
+                return self._pwm(tool, action, call, pin, dry_run)
+            if action.device == "pulse":
+                return self._pulse(tool, action, pin, dry_run)
+            return self._output(tool, action, call, pin, dry_run)
+        except GpioError:
+            raise
         except Exception as exc:  # a device that refuses a value mid-run
-            return ActionResult(tool.name, False,
-                                error=f"{tool.name}: GPIO: {type(exc).__name__}: {exc}")
+            raise GpioError(f"{tool.name}: GPIO: {type(exc).__name__}: {exc}") from None
+
+    def _pwm(self, tool: Tool, action: GpioAction, call: ToolCall, pin: int,
+             dry_run: bool) -> ActionResult:
+        duty = self._duty(tool, action, call)
+        if not dry_run:
+            dev, lock = self._device(tool, "pwm", pin, action)
+            with lock:
+                dev.value = duty
+        verb = "would set" if dry_run else "set"
+        return ActionResult(tool.name, True, f"{verb} GPIO{pin} PWM duty {duty:.2f}", value=duty)
+
+    def _pulse(self, tool: Tool, action: GpioAction, pin: int, dry_run: bool) -> ActionResult:
+        ms = action.pulse_ms
+        if not dry_run:
+            dev, lock = self._device(tool, "output", pin, action)
+            with lock:  # one press at a time on this pin; other pins go on
+                dev.on()
+                try:
+                    time.sleep(ms / 1000)
+                finally:
+                    dev.off()
+        verb = "would pulse" if dry_run else "pulsed"
+        return ActionResult(tool.name, True, f"{verb} GPIO{pin} for {ms} ms")
+
+    def _output(self, tool: Tool, action: GpioAction, call: ToolCall, pin: int,
+                dry_run: bool) -> ActionResult:
+        text = render(action.value, call.arguments, what=f"{tool.name} value").strip().lower()
+        if text not in _TRUE | _FALSE:
+            raise GpioError(f"{tool.name}: {text!r} is neither on nor off")
+        on = text in _TRUE
+        if not dry_run:
+            dev, lock = self._device(tool, "output", pin, action)
+            with lock:
+                dev.on() if on else dev.off()
+        verb = "would switch" if dry_run else "switched"
+        return ActionResult(tool.name, True, f"{verb} GPIO{pin} {'on' if on else 'off'}",
+                            value=on)
 
     @staticmethod
-    def _duty(tool: Tool, action: dict[str, Any], call: ToolCall) -> float:
+    def _duty(tool: Tool, action: GpioAction, call: ToolCall) -> float:
         """The duty cycle 0..1, from ``duty`` (0..1) or ``percent`` (0..100)."""
-        scale = 100.0 if "percent" in action else 1.0
-        template = action.get("percent") or action.get("duty") or "{{ percent / 100 }}"
+        scale = 100.0 if action.percent is not None else 1.0
+        (template,) = action.templates().values()
         text = render(template, call.arguments, what=f"{tool.name} duty")
         try:
             duty = float(text) / scale
@@ -233,5 +252,5 @@ class GpioExecutor:
             self._devices.clear()
 
 
-def from_config(config: Config) -> GpioExecutor:
-    return GpioExecutor(config.gpio.pin_factory)
+def build(config: Config, pins: SharedPins) -> GpioExecutor:
+    return GpioExecutor(pins)

@@ -16,29 +16,28 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 import httpx
 
-from appliance.config import HttpSettings
-from appliance.errors import HttpError, TemplateError
-from appliance.executors.templating import render
+from appliance.errors import ConfigError, HttpError
+from appliance.executors.pins import SharedPins
+from appliance.executors.templating import check_templates, render
 from appliance.messages import ActionResult, ToolCall
-from appliance.tools import Tool
-
-if TYPE_CHECKING:
-    from appliance.config import Config
+from appliance.settings import Config, HttpSettings
+from appliance.tools import Action, Tool
 
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 3
 DEFAULT_PORTS = {"http": 80, "https": 443}
 VALUE_CHARS = 1000  # a text answer is cut to this for the result
-
-TEMPLATE_KEYS = ("url", "body")
-"""Keys of the action block that are Jinja2 templates."""
+MAX_HANGING = 8  # requests past their deadline whose threads still wait on a server
 
 ACTION_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -57,6 +56,30 @@ ACTION_SCHEMA: dict[str, Any] = {
 }
 
 
+@dataclass(frozen=True)
+class HttpAction(Action):
+    """A ``kind: http`` action block."""
+
+    template_keys: ClassVar[tuple[str, ...]] = ("url", "body")
+    kind: ClassVar[str] = "http"
+    url: str
+    method: str = "GET"
+    body: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    result: str | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> HttpAction:
+        check_templates(data, cls.template_keys)
+        return cls(url=data["url"], method=data.get("method", "GET"), body=data.get("body"),
+                   headers=dict(data.get("headers", {})), result=data.get("result"))
+
+    def fixed_host(self) -> str | None:
+        """The URL's ``host[:port]`` when no template is in it, else ``None``."""
+        authority = self.url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0]
+        return None if "{" in authority or "%" in authority else authority
+
+
 def url_value(name: str, value: Any) -> str:
     """An argument put into a URL: percent-encoded, all of it, so it stays one piece of data."""
     text = str(value)
@@ -68,15 +91,18 @@ def url_value(name: str, value: Any) -> str:
 def parse_allowed(entries: tuple[str, ...] | list[str]) -> set[tuple[str, int | None]]:
     """``host`` or ``host:port`` entries as (host, port or None for the scheme's default)."""
     out: set[tuple[str, int | None]] = set()
-    for entry in entries:
+    for i, entry in enumerate(entries):
         parts = urlsplit("//" + entry.strip())
         try:
             port = parts.port
         except ValueError:
-            raise HttpError(f"http.allowed_hosts: bad entry {entry!r}") from None
-        if not parts.hostname or parts.path or parts.username:
-            raise HttpError(f"http.allowed_hosts: bad entry {entry!r} (want host or host:port)")
-        out.add((parts.hostname.lower(), port))
+            port = -1
+        host = parts.hostname or ""
+        if (port == -1 or not host or parts.path or parts.username or parts.query
+                or parts.fragment or any(c in host for c in " /\\@")):
+            raise ConfigError(f"bad entry {entry!r} (want host or host:port)",
+                              path=f"http.allowed_hosts[{i}]")
+        out.add((host.lower(), port))
     return out
 
 
@@ -102,6 +128,7 @@ class HttpExecutor:
         self.allowed = parse_allowed(settings.allowed_hosts)
         self._client = httpx.Client(timeout=settings.timeout_s, follow_redirects=False,
                                     trust_env=False, transport=transport)
+        self._slots = threading.BoundedSemaphore(MAX_HANGING)
 
     def check(self, tool: Tool, url: str | httpx.URL) -> httpx.URL:
         """The URL as httpx will send it, if its scheme, host and port are allowed."""
@@ -122,29 +149,60 @@ class HttpExecutor:
         return parsed
 
     def execute(self, tool: Tool, call: ToolCall, *, dry_run: bool = False) -> ActionResult:
-        action = dict(tool.action or {})
-        method = action.get("method", "GET")
-        try:
-            url = self.check(tool, render(action["url"], call.arguments,
-                                          what=f"{tool.name} url", quote=url_value))
-            body = (render(action["body"], call.arguments, what=f"{tool.name} body")
-                    if "body" in action else None)
-            if dry_run:
-                return ActionResult(tool.name, True, f"would {method} {url}"
-                                    + (f" with {body!r}" if body else ""))
-            value, status, final = self._request(tool, method, url, body, action)
-            return ActionResult(tool.name, True, f"sent {method} {final} -> {status}",
-                                value=value)
-        except (HttpError, TemplateError) as exc:
-            message = str(exc)
-            if not message.startswith(tool.name):
-                message = f"{tool.name}: {message}"
-            return ActionResult(tool.name, False, error=message)
+        action = tool.action
+        if not isinstance(action, HttpAction):
+            raise HttpError(f"{tool.name}: not an http action")
+        url = self.check(tool, render(action.url, call.arguments, what=f"{tool.name} url",
+                                      quote=url_value))
+        body = (render(action.body, call.arguments, what=f"{tool.name} body")
+                if action.body is not None else None)
+        if dry_run:
+            return ActionResult(tool.name, True, f"would {action.method} {url}"
+                                + (f" with {body!r}" if body else ""))
+        value, status, final = self._bounded(tool, action.method, url, body, action)
+        return ActionResult(tool.name, True, f"sent {action.method} {final} -> {status}",
+                            value=value)
+
+    def _bounded(self, tool: Tool, method: str, url: httpx.URL, body: str | None,
+                 action: HttpAction) -> tuple[Any, int, httpx.URL]:
+        """:meth:`_request`, given up on soon after twice ``timeout_s`` whatever the server
+        does.
+
+        httpx bounds each read, not the whole: a server that trickles its headers a byte at
+        a time would hold the action (and the worker running it) as long as it likes. The
+        request runs in a thread of its own; the action gives up at the deadline, and at
+        most ``MAX_HANGING`` such threads may still be waiting on their servers.
+        """
+        if not self._slots.acquire(blocking=False):
+            raise HttpError(f"{tool.name}: {MAX_HANGING} HTTP requests are still hanging; "
+                            "not sending another")
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def work() -> None:
+            try:
+                box["answer"] = self._request(tool, method, url, body, action)
+            except Exception as exc:  # handed to the waiting action below
+                box["error"] = exc
+            finally:
+                done.set()
+                self._slots.release()
+
+        threading.Thread(target=work, name="http", daemon=True).start()
+        # A moment past the body's own deadline, so that its clearer error wins where it can.
+        limit = 2 * self.settings.timeout_s + 1
+        if not done.wait(limit):
+            raise HttpError(f"{tool.name}: {method} {url} gave no complete answer within "
+                            f"{limit:g} s, dropped")
+        if "error" in box:
+            raise box["error"]
+        answer: tuple[Any, int, httpx.URL] = box["answer"]
+        return answer
 
     def _request(self, tool: Tool, method: str, url: httpx.URL, body: str | None,
-                 action: dict[str, Any]) -> tuple[Any, int, httpx.URL]:
+                 action: HttpAction) -> tuple[Any, int, httpx.URL]:
         # identity: the size cap counts the bytes that arrive, so no gzip bomb can expand
-        headers = {**action.get("headers", {}), "Accept-Encoding": "identity"}
+        headers = {**action.headers, "Accept-Encoding": "identity"}
         # The per-read timeout alone lets a server trickle bytes forever; bound the whole.
         deadline = time.monotonic() + 2 * self.settings.timeout_s
         for _ in range(MAX_REDIRECTS + 1):
@@ -194,10 +252,10 @@ class HttpExecutor:
         return bytes(data)
 
     @staticmethod
-    def _value(tool: Tool, data: bytes, resp: httpx.Response, action: dict[str, Any]) -> Any:
+    def _value(tool: Tool, data: bytes, resp: httpx.Response, action: HttpAction) -> Any:
         text = data.decode(resp.charset_encoding or "utf-8", errors="replace")
         is_json = "json" in resp.headers.get("content-type", "")
-        if "result" not in action:
+        if action.result is None:
             if is_json:
                 try:
                     return json.loads(text)
@@ -208,11 +266,11 @@ class HttpExecutor:
             parsed = json.loads(text)
         except json.JSONDecodeError:
             raise HttpError(f"{tool.name}: the answer is not JSON") from None
-        return extract(parsed, action["result"])
+        return extract(parsed, action.result)
 
     def close(self) -> None:
         self._client.close()
 
 
-def from_config(config: Config) -> HttpExecutor:
+def build(config: Config, pins: SharedPins) -> HttpExecutor:
     return HttpExecutor(config.http)

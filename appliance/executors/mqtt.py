@@ -1,34 +1,29 @@
 """MQTT actions: publish a templated payload to a templated topic (paho-mqtt 2.x).
 
-The broker is the one in the config's ``mqtt:`` section; the password comes from a file or
-a systemd credential (``LoadCredential=``), never from the config text. A broker that is
-down gives an error result after ``mqtt.connect_timeout_s``; the appliance goes on.
+The broker is the one in the config's ``mqtt:`` section (connected through
+:mod:`appliance.broker`). A broker that is down gives an error after
+``mqtt.connect_timeout_s``; the appliance goes on.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import ssl
 import threading
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from appliance.config import MqttSettings
-from appliance.errors import ConfigError, MqttError, TemplateError
-from appliance.executors.templating import render
+from appliance.broker import make_client
+from appliance.errors import MqttError
+from appliance.executors.pins import SharedPins
+from appliance.executors.templating import check_templates, render
 from appliance.messages import ActionResult, ToolCall
-from appliance.tools import Tool
-
-if TYPE_CHECKING:
-    from appliance.config import Config
+from appliance.settings import Config, MqttSettings
+from appliance.tools import Action, Tool
 
 log = logging.getLogger(__name__)
-
-TEMPLATE_KEYS = ("topic", "payload")
-"""Keys of the action block that are Jinja2 templates."""
 
 ACTION_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -45,38 +40,22 @@ ACTION_SCHEMA: dict[str, Any] = {
 }
 
 
-def mqtt_password(settings: MqttSettings) -> str | None:
-    """The broker password from its file or systemd credential, if one is configured."""
-    path: Path | None = settings.password_file
-    if settings.password_credential:
-        creds = os.environ.get("CREDENTIALS_DIRECTORY")
-        if not creds:
-            raise ConfigError("mqtt.password_credential is set but $CREDENTIALS_DIRECTORY is "
-                              "not (run under systemd with LoadCredential=)")
-        name = settings.password_credential
-        if "/" in name or name in (".", ".."):
-            raise ConfigError(f"mqtt.password_credential {name!r} is not a credential name")
-        path = Path(creds) / name
-    if path is None:
-        return None
-    try:
-        return path.read_text().strip()
-    except OSError as exc:
-        raise ConfigError(f"cannot read the MQTT password from {path}: {exc.strerror}") from None
+@dataclass(frozen=True)
+class MqttAction(Action):
+    """A ``kind: mqtt`` action block."""
 
+    template_keys: ClassVar[tuple[str, ...]] = ("topic", "payload")
+    kind: ClassVar[str] = "mqtt"
+    topic: str
+    payload: str | None = None
+    qos: int = 1
+    retain: bool = False
 
-def make_client(settings: MqttSettings, client_id: str = "", **kwargs: Any) -> Any:
-    """A paho client configured from the settings (TLS, credentials); not yet connected."""
-    import paho.mqtt.client as paho
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, **kwargs)
-    if settings.username:
-        client.username_pw_set(settings.username, mqtt_password(settings))
-    if settings.tls:
-        client.tls_set(ca_certs=str(settings.ca_file) if settings.ca_file else None,
-                       cert_reqs=ssl.CERT_REQUIRED)
-    return client
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> MqttAction:
+        check_templates(data, cls.template_keys)
+        return cls(topic=data["topic"], payload=data.get("payload"), qos=data.get("qos", 1),
+                   retain=data.get("retain", False))
 
 
 def _topic_value(name: str, value: Any) -> str:
@@ -133,18 +112,20 @@ class MqttExecutor:
         return client
 
     def execute(self, tool: Tool, call: ToolCall, *, dry_run: bool = False) -> ActionResult:
-        action = dict(tool.action or {})
+        action = tool.action
+        if not isinstance(action, MqttAction):
+            raise MqttError(f"{tool.name}: not an mqtt action")
+        topic = render(action.topic, call.arguments, what=f"{tool.name} topic",
+                       quote=_topic_value)
+        if not topic or any(c in topic for c in "#+\0") or len(topic.encode()) > 65535:
+            raise MqttError(f"{tool.name}: invalid topic {topic!r}")
+        payload = (render(action.payload, call.arguments, what=f"{tool.name} payload")
+                   if action.payload is not None else json.dumps(dict(call.arguments)))
+        qos, retain = action.qos, action.retain
+        what = f"{payload!r} to {topic} (qos {qos}{', retained' if retain else ''})"
+        if dry_run:
+            return ActionResult(tool.name, True, f"would publish {what} on {self.broker}")
         try:
-            topic = render(action["topic"], call.arguments, what=f"{tool.name} topic",
-                           quote=_topic_value)
-            if not topic or any(c in topic for c in "#+\0") or len(topic.encode()) > 65535:
-                raise MqttError(f"{tool.name}: invalid topic {topic!r}")
-            payload = (render(action["payload"], call.arguments, what=f"{tool.name} payload")
-                       if "payload" in action else json.dumps(dict(call.arguments)))
-            qos, retain = int(action.get("qos", 1)), bool(action.get("retain", False))
-            what = f"{payload!r} to {topic} (qos {qos}{', retained' if retain else ''})"
-            if dry_run:
-                return ActionResult(tool.name, True, f"would publish {what} on {self.broker}")
             with self._lock:
                 client = self._connected()
                 info = client.publish(topic, payload, qos=qos, retain=retain)
@@ -155,14 +136,9 @@ class MqttExecutor:
                     self.close()  # a half-dead connection: start afresh next time
                     raise MqttError(f"broker {self.broker} did not acknowledge within "
                                     f"{self.settings.connect_timeout_s:g} s")
-            return ActionResult(tool.name, True, f"published {what}")
-        except (MqttError, TemplateError, ConfigError) as exc:
-            message = str(exc)
-            if not message.startswith(tool.name):
-                message = f"{tool.name}: {message}"
-            return ActionResult(tool.name, False, error=message)
         except (ValueError, RuntimeError, OSError) as exc:  # paho's own errors
-            return ActionResult(tool.name, False, error=f"{tool.name}: MQTT: {exc}")
+            raise MqttError(f"{tool.name}: MQTT: {exc}") from None
+        return ActionResult(tool.name, True, f"published {what}")
 
     def close(self) -> None:
         if self._client is not None:
@@ -174,5 +150,5 @@ class MqttExecutor:
             self._client = None
 
 
-def from_config(config: Config) -> MqttExecutor:
+def build(config: Config, pins: SharedPins) -> MqttExecutor:
     return MqttExecutor(config.mqtt)

@@ -9,13 +9,14 @@ that looks like ``{{ ... }}`` is printed as it is, never evaluated.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import jinja2
+import jinja2.meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from appliance.errors import ExecutorError, TemplateError
+from appliance.errors import ConfigError, ExecutorError, TemplateError
 
 _ENV = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
 
@@ -33,7 +34,10 @@ def render(template: str, arguments: Mapping[str, Any], *, what: str,
     and the field); an :class:`ExecutorError` raised by ``quote`` passes through as it is.
     """
     try:
-        values = {k: quote(k, v) if quote else v for k, v in arguments.items()}
+        # Only what the template puts in is quoted: a timer's label "c/o pasta" is refused
+        # from a topic, not from the payload beside it.
+        used = _names(template) if quote else frozenset()
+        values = {k: quote(k, v) if quote and k in used else v for k, v in arguments.items()}
         return _compile(template).render(**values)
     except ExecutorError:
         raise
@@ -45,9 +49,26 @@ def render(template: str, arguments: Mapping[str, Any], *, what: str,
         raise TemplateError(f"{what}: template failed: {type(exc).__name__}: {exc}") from None
 
 
-def check(template: str, *, what: str) -> None:
-    """Raise :class:`TemplateError` if ``template`` does not even parse."""
-    try:
-        _compile(template)
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"{what}: bad template (line {exc.lineno}): {exc.message}") from None
+def names_in(template: str) -> set[str]:
+    """The names ``template`` reads (it must parse)."""
+    return set(_names(template))
+
+
+@functools.lru_cache(maxsize=256)
+def _names(template: str) -> frozenset[str]:
+    return frozenset(jinja2.meta.find_undeclared_variables(_ENV.parse(template))) - set(
+        _ENV.globals)
+
+
+def check_templates(block: Mapping[str, Any], keys: Iterable[str]) -> None:
+    """:class:`ConfigError` naming the key of the first template in ``block`` that does not
+    parse."""
+    for key in keys:
+        template = block.get(key)
+        if not isinstance(template, str):
+            continue
+        try:
+            _compile(template)
+        except jinja2.TemplateSyntaxError as exc:
+            raise ConfigError(f"bad template (line {exc.lineno}): {exc.message}",
+                              path=key) from None

@@ -6,7 +6,7 @@ What makes this affordable on a 2-core CPU:
   without gradients and its KV cache shared by the whole batch, so a step only runs each
   sample's words and answer (~50 tokens);
 - the loss is taken only where the decoder makes a decision (which tool, which value,
-  where a number ends; see :class:`~appliance.caller.decoder.DecisionPoint`), over exactly
+  where a number ends; see :class:`~appliance.finetune.replay.DecisionPoint`), over exactly
   the candidates the decoder compares: forced tokens need no loss, and the 262k-row output
   layer is only used for the few free-text decisions.
 
@@ -27,6 +27,7 @@ from typing import Any
 
 from appliance.caller import ToolCaller
 from appliance.finetune.data import Sample
+from appliance.finetune.replay import answer
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,9 @@ def encode(caller: ToolCaller, samples: Sequence[Sample]) -> list[Encoded]:
     out = []
     for s in samples:
         request = caller.request_tokens(s.text)
-        answer, points = caller.answer(s.call)
+        tokens, points = answer(caller, s.call)
         last = max(p.index for p in points)
-        ids = tuple(request + answer[:last])
+        ids = tuple(request + tokens[:last])
         # The token at answer index i is predicted by the position just before it.
         positions = tuple(len(request) + p.index - 1 for p in points)
         out.append(Encoded(ids, positions, tuple(p.candidates for p in points),

@@ -3,6 +3,6 @@
 Modules, in the order audio flows: :mod:`.audio` (WAV files, the microphone),
 :mod:`.endpoint` (where an utterance starts and ends), :mod:`.grammar` (the command grammar
 from the tool declarations), :mod:`.stt` (pocketsphinx and vosk behind one interface),
-:mod:`.pipeline` (utterances to transcripts, with wake word and timings) and
-:mod:`.listener` (the daemon's microphone loop, push-to-talk button and status LED).
+:mod:`.pipeline` (utterances to transcripts, with wake word and timings). Audio to words
+only: the microphone as a way in (button, LED, answers) is :mod:`appliance.voice`.
 """

@@ -1,0 +1,144 @@
+"""Training's view of the decoder: the exact tokens and decisions it makes for a known call.
+
+:class:`ReplayDriver` walks the same grammar code as the live decoder
+(:class:`~appliance.caller.decoder.LiveDriver`) with a known call instead of logits, so a
+training sample's answer is tokenized exactly as the decoder would emit it, and training
+puts its loss exactly at the decisions, over exactly the candidates the decoder compares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from appliance.caller import prompt
+from appliance.caller.caller import ToolCaller
+from appliance.caller.decoder import LiveDriver, Vocab
+from appliance.caller.engine import Engine
+from appliance.caller.grammar import CALL_PREFIX, walk_call
+from appliance.errors import CallSyntaxError
+from appliance.messages import ToolCall
+from appliance.tools import ESCAPE
+
+FULL_VOCAB = None  # a decision over (nearly) the whole vocabulary: free text
+
+
+@dataclass(frozen=True)
+class DecisionPoint:
+    """Where the decoder asks the model, what it may choose from, and the right choice."""
+
+    index: int  # index into the driver's committed tokens of the chosen token
+    candidates: tuple[int, ...] | None  # None: the whole vocabulary (free string)
+    target: int
+
+
+class ReplayDriver(LiveDriver):
+    """Walks the grammar along a known answer; records the tokens the decoder would emit.
+
+    It also records every decision point with its candidates: training puts its loss
+    exactly there (forced tokens need none), over exactly the tokens the decoder compares.
+    """
+
+    def __init__(self, engine: Engine, vocab: Vocab, target: str):
+        super().__init__(engine, vocab, logits=None)
+        self.target = target
+        self.cursor = 0
+        self._want: int | None = None
+        self.points: list[DecisionPoint] = []
+
+    def _fail(self, what: str) -> CallSyntaxError:
+        near = self.target[self.cursor : self.cursor + 20]
+        return CallSyntaxError(f"the call does not fit the grammar: {what} at {near!r}")
+
+    def choose(self, alternatives: Sequence[str]) -> int:
+        matches = [i for i, a in enumerate(alternatives) if self.target.startswith(a, self.cursor)]
+        if not matches:
+            raise self._fail(f"expected one of {list(alternatives)}")
+        self._want = max(matches, key=lambda i: len(alternatives[i]))
+        self.cursor += len(alternatives[self._want])
+        chosen = super().choose(alternatives)
+        if chosen != self._want:  # pragma: no cover - only with non-prefix-free alternatives
+            raise self._fail("ambiguous alternatives")
+        return chosen
+
+    def _pick_branch(self, options: dict[int, list[int]], alternatives: Sequence[str]) -> int:
+        for token, indices in options.items():
+            if self._want in indices:
+                cands = set(options)
+                if self.points and self.points[-1].index == len(self.tokens):
+                    # The number's end decision at this same position: one decision.
+                    cands |= set(self.points.pop().candidates or ())
+                self.points.append(DecisionPoint(len(self.tokens), tuple(sorted(cands)), token))
+                return token
+        raise self._fail("no branch")  # pragma: no cover
+
+    def force(self, text: str) -> None:
+        if not self.target.startswith(text, self.cursor):
+            raise self._fail(f"expected {text!r}")
+        self.cursor += len(text)
+        super().force(text)
+
+    def free_string(self, *, required: bool) -> str:
+        end = self.target.find(ESCAPE, self.cursor)
+        if end < 0:
+            raise self._fail("unterminated string")
+        value = self.target[self.cursor : end]
+        self.cursor = end
+        self._commit_pending()
+        for token in self.engine.tokenize(value, special=False):
+            self.points.append(DecisionPoint(len(self.tokens), FULL_VOCAB, token))
+            self._commit([token])
+        # The closing <escape> is the next token; whether to stop is a decision too.
+        self.points.append(DecisionPoint(len(self.tokens), FULL_VOCAB, self.vocab.escape_first))
+        return value
+
+    def number(self, *, integer: bool, negative: bool, follow: Sequence[str]) -> str:
+        end = self.cursor
+        while end < len(self.target) and (self.target[end].isdigit() or self.target[end] in "-."):
+            end += 1
+        value = self.target[self.cursor : end]
+        if not value:
+            raise self._fail("expected a number")
+        self.cursor = end
+        self._commit_pending()
+        v = self.vocab
+        closers = {self.engine.tokenize(f)[0] for f in follow if f}
+        extra = {t for t in (v.minus, v.dot) if t is not None}
+        cands = tuple(sorted(set(map(int, v.digits)) | closers | extra))
+        for token in self.engine.tokenize(value):
+            self.points.append(DecisionPoint(len(self.tokens), cands, token))
+            self._commit([token])
+        # Ending the number is a decision too (another digit, or what follows); its target
+        # is whatever token comes next, filled in once the answer is complete.
+        self.points.append(DecisionPoint(len(self.tokens), cands, -1))
+        return value
+
+
+def answer_tokens(caller: ToolCaller, call: ToolCall | None) -> list[int]:
+    """Exactly the tokens the decoder emits for ``call`` (or the no-call reply)."""
+    return answer(caller, call)[0]
+
+
+def answer(caller: ToolCaller, call: ToolCall | None) -> tuple[list[int], list[DecisionPoint]]:
+    """The answer's tokens and the decisions the decoder makes in them.
+
+    The first decision, call or no call, is over the whole vocabulary at index 0.
+    """
+    engine = caller.engine
+    if call is None:
+        tokens = engine.tokenize(prompt.NO_CALL_REPLY + prompt.END_TURN)
+        return tokens, [DecisionPoint(0, None, tokens[0])]
+    caller.toolbox.validate(call)
+    body = prompt.render_call(call)[len(CALL_PREFIX):]
+    driver = ReplayDriver(engine, caller.vocab, body)
+    walk_call(driver, caller.tools)
+    opening = caller.call_prefix
+    tokens = opening + driver.all_tokens()
+    shift = len(opening)
+    points = [DecisionPoint(0, None, opening[0])]
+    for p in driver.points:
+        i = p.index + shift
+        target = tokens[i] if p.target == -1 and i < len(tokens) else p.target
+        points.append(DecisionPoint(i, p.candidates, target))
+    return tokens, [p for p in points if p.index < len(tokens) and tokens[p.index] == p.target
+                    and (p.candidates is None or p.target in p.candidates)]
