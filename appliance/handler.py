@@ -148,14 +148,19 @@ class RequestHandler:
                             pending_confirmation=token)
 
     def confirm(self, request_id: str | None = None, *, token: str | None = None) -> Outcome:
-        """Run the call held for ``request_id`` (or under ``token``) once, unless expired."""
+        """Run the held call once, unless it expired: the one under ``token`` (which must be
+        ``request_id``'s when both are given), or ``request_id``'s (a way in that is the
+        sender's own, such as the command line)."""
         t0 = time.perf_counter()
         with self._lock:
             self._expire()
             if token is None:
                 token = next((t for t, p in self._pending.items()
                               if p.request_id == request_id), None)
-            pending = self._pending.pop(token, None) if token is not None else None
+            held = self._pending.get(token) if token is not None else None
+            if held is not None and request_id is not None and held.request_id != request_id:
+                held = None
+            pending = self._pending.pop(token) if held is not None and token else None
         if pending is None:
             what = f"confirmation {token!r}" if token is not None else f"command {request_id!r}"
             return Outcome(request_id or "", "", error=f"nothing waits for {what} "

@@ -101,9 +101,15 @@ def test_confirmation_over_mqtt(stack: tuple[Daemon, Client, Recorder]) -> None:
     client.send(call("g1", "garage_door", action="open"))
     first = client.wait_result("g1")[0]
     assert not first["ok"] and first["result"]["pending_confirmation"]
-    client.send(json.dumps({"id": "g1"}), topic="confirm")
+    client.send(json.dumps({"id": "g1"}), topic="confirm")  # the id alone confirms nothing
+    client.send(json.dumps({"id": "g1", "token": "0" * 16}), topic="confirm")
+    token = first["result"]["pending_confirmation"]
+    client.send(json.dumps({"id": "g1", "token": token}), topic="confirm")
     second = client.wait_result("g1", count=2)[1]
     assert second["ok"] and "pulsed" in second["result"]["done"]
+    assert second["call"] == {"name": "garage_door", "arguments": {"action": "open"}}
+    errors = [json.loads(e)["error"] for e in client.topic("event/error")]
+    assert any("token" in e for e in errors) and any("nothing waits" in e for e in errors)
 
 
 def test_listen_without_audio_says_so(stack: tuple[Daemon, Client, Recorder]) -> None:

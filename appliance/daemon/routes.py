@@ -124,17 +124,22 @@ class MqttRoutes:
             self.listen_request()
 
     def _confirm(self, msg: Inbound) -> None:
+        """``{"id": ..., "token": ...}``: both from the held result, so a command's id alone
+        (often guessable) confirms nothing."""
         try:
-            cid = json.loads(msg.payload.decode("utf-8"))["id"]
-        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
-            self.runner.error_event('confirm needs {"id": ...}')
+            data = json.loads(msg.payload.decode("utf-8"))
+            cid, token = data["id"], data["token"]
+        except (UnicodeDecodeError, ValueError, RecursionError, KeyError, TypeError):
+            self.runner.error_event('confirm needs {"id": ..., "token": ...} from the held '
+                                    "result")
             return
-        if not isinstance(cid, str):
-            self.runner.error_event('confirm needs {"id": ...}', id=str(cid))
+        if not isinstance(cid, str) or not isinstance(token, str):
+            self.runner.error_event('confirm needs {"id": ..., "token": ...} as strings')
             return
 
         async def confirm() -> None:
-            if await self.runner.confirm(cid) is None:
-                self.runner.error_event("nothing waits for confirmation", id=cid)
+            if await self.runner.confirm(cid, token) is None:
+                self.runner.error_event("nothing waits for confirmation with that id and "
+                                        "token (unknown, already used or expired)", id=cid)
 
         self.runner.spawn(confirm())

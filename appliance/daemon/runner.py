@@ -12,6 +12,7 @@ out of the loop.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -128,10 +129,12 @@ class Runner:
         self._announce(outcome, journaled)
         return outcome
 
-    async def confirm(self, request_id: str) -> Outcome | None:
-        """Run the call held for ``request_id``; ``None`` when nothing waits for it."""
+    async def confirm(self, request_id: str, token: str) -> Outcome | None:
+        """Run the call held for ``request_id`` under ``token``; ``None`` when nothing waits
+        for that pair."""
         loop = asyncio.get_running_loop()
-        outcome = await loop.run_in_executor(self.pool, self.core.confirm, request_id)
+        outcome = await loop.run_in_executor(
+            self.pool, functools.partial(self.core.confirm, request_id, token=token))
         if outcome.call is None:
             return None
         self._finish(outcome)
