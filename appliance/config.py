@@ -24,7 +24,7 @@ from appliance.executors import KINDS
 from appliance.executors.gpio import GpioAction
 from appliance.executors.http import HttpAction, parse_allowed
 from appliance.executors.pins import bcm
-from appliance.executors.templating import names_in
+from appliance.executors.templating import SAY_NAMES, names_in
 from appliance.settings import (
     Config,
     DaemonSettings,
@@ -83,6 +83,7 @@ TOOL_SCHEMA: dict[str, Any] = {
             },
         },
         "confirm": {"type": "boolean"},
+        "say": {"type": "string", "minLength": 1},
         "action": {"type": "object", "required": ["kind"],
                    "properties": {"kind": {"type": "string"}}},
     },
@@ -262,11 +263,20 @@ def _check(config: Config) -> None:
 
 
 def _check_names(tool: Tool, action: Action, *, source: str, path: str) -> None:
-    for key, template in action.templates().items():
-        unknown = sorted(names_in(template) - set(tool.properties))
+    templates = {f"{path}.{key}": (template, set(tool.properties))
+                 for key, template in action.templates().items()}
+    if tool.say is not None:
+        index = path.removesuffix(".action")
+        templates[f"{index}.say"] = (tool.say, {*tool.properties, *SAY_NAMES})
+    for where, (template, known) in templates.items():
+        try:
+            unknown = sorted(names_in(template, key=where) - known)
+        except ConfigError as exc:
+            raise ConfigError(str(exc).removeprefix(f"{where}: "), source=source,
+                              path=where) from None
         if unknown:
             raise ConfigError(f"the template uses {', '.join(unknown)}, not a parameter of "
-                              f"{tool.name}", source=source, path=f"{path}.{key}")
+                              f"{tool.name}", source=source, path=where)
 
 
 def _claim(claims: dict[int, str], pin: int, who: str, *, source: str) -> None:

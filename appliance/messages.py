@@ -67,9 +67,13 @@ class ActionResult:
     value: Any = None
     error: str | None = None
     pending_confirmation: str | None = None
+    said: str | None = None
+    """What the appliance says back (the tool's ``say:`` template), when it declares one."""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"tool": self.tool, "ok": self.ok, "done": self.done}
+        if self.said is not None:
+            out["say"] = self.said
         if self.value is not None:
             out["value"] = self.value
         if self.error is not None:

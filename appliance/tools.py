@@ -81,6 +81,9 @@ class Tool:
     examples: tuple[Example, ...] = ()
     confirm: bool = False
     action: Action | None = None
+    say: str | None = None
+    """What the appliance says back when the action is done: a template over the
+    arguments, the action's ``value`` and its ``done`` summary."""
 
     def declaration(self) -> dict[str, Any]:
         """The part of the tool the model sees (and that an adapter is trained on)."""
@@ -254,6 +257,7 @@ def tool_from_mapping(data: Mapping[str, Any], action: Action | None = None) -> 
         examples=examples,
         confirm=bool(data.get("confirm", False)),
         action=action,
+        say=data.get("say"),
     )
 
 

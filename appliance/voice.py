@@ -156,7 +156,8 @@ class MicrophoneLoop:
             if mode == "beep":
                 _beep(880 if outcome.ok else 220)
             elif mode == "speak":
-                done = (outcome.result.done if outcome.result else None) or outcome.error
+                result = outcome.result
+                done = (result.said or result.done if result else None) or outcome.error
                 _speak(done or ("done" if outcome.ok else "sorry, that did not work"))
         except (OSError, ApplianceError) as exc:
             log.warning("speech: confirmation sound failed: %s", exc)

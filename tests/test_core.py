@@ -342,3 +342,30 @@ def test_a_damaged_journal_is_set_aside_loudly(tmp_path: Path, damage: str) -> N
     healthy = Journal(path)
     assert healthy.lost is None
     healthy.close()
+
+
+def test_a_tools_say_template_is_the_spoken_answer(factory: MockFactory) -> None:
+    from appliance.config import load_yaml, parse_config
+    from appliance.errors import ConfigError
+
+    raw = load_yaml(HOME_YAML.read_text(), source=str(HOME_YAML))
+    raw["tools"][0]["say"] = "The {{ room }} light is {{ state }}."
+    raw["tools"][1]["say"] = "{{ room | capitalize }} at {{ (value * 100) | round | int }} %."
+    core = core_for(parse_config(raw, source="t.yaml"), factory)
+    out = core.handle(Request("s1", "test", call=ToolCall("set_light", {"room": "kitchen",
+                                                                        "state": "on"})))
+    assert out.result and out.result.said == "The kitchen light is on."
+    assert out.to_dict()["result"]["say"] == "The kitchen light is on."
+    dim = core.handle(Request("s2", "test", call=ToolCall("set_brightness", {
+        "room": "hallway", "percent": 40})))
+    assert dim.result and dim.result.said == "Hallway at 40 %."
+    dry = core.handle(Request("s3", "test", dry_run=True,
+                              call=ToolCall("set_light", {"room": "garage", "state": "off"})))
+    assert dry.result and dry.result.said is None  # nothing was done, nothing to say
+    core.close()
+    raw["tools"][0]["say"] = "The {{ colour }} light"
+    with pytest.raises(ConfigError, match=r"tools\[0\]\.say: the template uses colour"):
+        parse_config(raw, source="t.yaml")
+    raw["tools"][0]["say"] = "The {{ room "
+    with pytest.raises(ConfigError, match=r"tools\[0\]\.say: bad template"):
+        parse_config(raw, source="t.yaml")

@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from appliance.errors import ApplianceError, ExecutorError
 from appliance.executors import KINDS, Executor
 from appliance.executors.pins import SharedPins
+from appliance.executors.templating import render
 from appliance.messages import ActionResult, ToolCall
 from appliance.settings import Config
 from appliance.tools import Toolbox
@@ -56,6 +58,8 @@ class Dispatcher:
             if tool.action is None:
                 raise ExecutorError("no action is declared")
             result = self.executor(tool.action.kind).execute(tool, call, dry_run=dry_run)
+            if tool.say is not None and result.ok and not dry_run:
+                result = replace(result, said=self._say(tool.say, call, result))
         except ApplianceError as exc:
             message = str(exc)
             if not message.startswith(call.name):
@@ -68,6 +72,18 @@ class Dispatcher:
         log.log(level, "%s%s: %s", "dry run " if dry_run else "", call,
                 result.done if result.ok else result.error)
         return result
+
+    @staticmethod
+    def _say(template: str, call: ToolCall, result: ActionResult) -> str | None:
+        """The tool's ``say:`` answer; one that fails is logged and left out, the action
+        was done all the same."""
+        try:
+            return " ".join(render(template, {**call.arguments, "value": result.value,
+                                              "done": result.done},
+                                   what=f"{call.name} say").split())
+        except ApplianceError as exc:
+            log.warning("%s", exc)
+            return None
 
     def close(self) -> None:
         """Close every executor made so far."""

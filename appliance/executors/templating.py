@@ -18,6 +18,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from appliance.errors import ConfigError, ExecutorError, TemplateError
 
+SAY_NAMES = ("value", "done")
+"""What a tool's ``say:`` template may use besides the call's arguments."""
+
 _ENV = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
 
 
@@ -49,9 +52,13 @@ def render(template: str, arguments: Mapping[str, Any], *, what: str,
         raise TemplateError(f"{what}: template failed: {type(exc).__name__}: {exc}") from None
 
 
-def names_in(template: str) -> set[str]:
-    """The names ``template`` reads (it must parse)."""
-    return set(_names(template))
+def names_in(template: str, *, key: str = "") -> set[str]:
+    """The names ``template`` reads; :class:`ConfigError` at ``key`` if it does not parse."""
+    try:
+        return set(_names(template))
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConfigError(f"bad template (line {exc.lineno}): {exc.message}",
+                          path=key or None) from None
 
 
 @functools.lru_cache(maxsize=256)
