@@ -82,7 +82,9 @@ def check_complete(path: Path, what: str = "model") -> None:
             if version not in (2, 3):
                 raise ValueError(f"unknown GGUF version {version}")
             n_tensors, n_kv = r.uint(8), r.uint(8)
-            if n_tensors == 0 or n_tensors > _MAX_ITEMS or n_kv > _MAX_ITEMS:
+            if n_tensors == 0:
+                raise ValueError("it has no tensors")
+            if n_tensors > _MAX_ITEMS or n_kv > _MAX_ITEMS:
                 raise ValueError(f"{n_tensors} tensors and {n_kv} keys")
             alignment = 32
             for _ in range(n_kv):
