@@ -349,8 +349,10 @@ def test_a_tools_say_template_is_the_spoken_answer(factory: MockFactory) -> None
     from appliance.errors import ConfigError
 
     raw = load_yaml(HOME_YAML.read_text(), source=str(HOME_YAML))
-    raw["tools"][0]["say"] = "The {{ room }} light is {{ state }}."
-    raw["tools"][1]["say"] = "{{ room | capitalize }} at {{ (value * 100) | round | int }} %."
+    tools = {t["name"]: t for t in raw["tools"]}
+    tools["set_light"]["say"] = "The {{ room }} light is {{ state }}."
+    tools["set_brightness"]["say"] = ("{{ room | capitalize }} at "
+                                      "{{ (value * 100) | round | int }} %.")
     core = core_for(parse_config(raw, source="t.yaml"), factory)
     out = core.handle(Request("s1", "test", call=ToolCall("set_light", {"room": "kitchen",
                                                                         "state": "on"})))
@@ -363,9 +365,10 @@ def test_a_tools_say_template_is_the_spoken_answer(factory: MockFactory) -> None
                               call=ToolCall("set_light", {"room": "garage", "state": "off"})))
     assert dry.result and dry.result.said is None  # nothing was done, nothing to say
     core.close()
-    raw["tools"][0]["say"] = "The {{ colour }} light"
-    with pytest.raises(ConfigError, match=r"tools\[0\]\.say: the template uses colour"):
+    i = raw["tools"].index(tools["set_light"])
+    tools["set_light"]["say"] = "The {{ colour }} light"
+    with pytest.raises(ConfigError, match=rf"tools\[{i}\]\.say: the template uses colour"):
         parse_config(raw, source="t.yaml")
-    raw["tools"][0]["say"] = "The {{ room "
-    with pytest.raises(ConfigError, match=r"tools\[0\]\.say: bad template"):
+    tools["set_light"]["say"] = "The {{ room "
+    with pytest.raises(ConfigError, match=rf"tools\[{i}\]\.say: bad template"):
         parse_config(raw, source="t.yaml")
