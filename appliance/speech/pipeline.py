@@ -76,8 +76,8 @@ def make_recognizer(settings: SpeechSettings, tools: Iterable[Tool]) -> Recogniz
     if settings.engine == "vosk":
         if settings.model is None:
             raise SpeechError("speech.engine vosk needs speech.model (the model directory)")
-        return VoskRecognizer(Path(settings.model), grammar)
-    return PocketsphinxRecognizer(grammar, model_dir=settings.model)
+        return VoskRecognizer(Path(settings.model), grammar, accept=settings.accept)
+    return PocketsphinxRecognizer(grammar, model_dir=settings.model, accept=settings.accept)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.speech.endpoint import DETECTORS, EndpointSettings
+from appliance.speech.stt import ACCEPT
 from appliance.speech.wakeword import WAKE_WORD_SCHEMA, WakeWordSettings
 
 _PIN = {"type": ["integer", "string", "null"], "description": "17, 'GPIO17' or 'BOARD11'"}
@@ -21,7 +22,10 @@ SPEECH_SCHEMA: dict[str, Any] = {
                   "description": "vosk: the model directory; pocketsphinx: null for the "
                                  "US-English model in its wheel"},
         "mode": {"enum": ["command", "open"],
-                 "description": "command: only the tools' phrasings; open: any words"},
+                 "description": "command: steered to the tools' words; open: any words"},
+        "accept": {"enum": list(ACCEPT),
+                   "description": "meaning: a rephrasing the recogniser is sure of goes to "
+                                  "the tool caller; phrasings: only the tools' phrasings"},
         "input_device": {"type": ["string", "integer", "null"]},
         "wake_word": WAKE_WORD_SCHEMA,
         "wake_timeout_s": {"type": "number", "exclusiveMinimum": 0},
@@ -56,6 +60,9 @@ class SpeechSettings:
     engine: str = "pocketsphinx"
     model: Path | None = None
     mode: str = "command"
+    accept: str = "meaning"
+    """``meaning``: transcripts off the phrasings go to the tool caller when the recogniser is
+    sure of them; ``phrasings``: only the tools' phrasings (fewer right, fewer wrong)."""
     input_device: str | int | None = None
     wake_word: str | WakeWordSettings | None = None
     """A wake word model (:class:`WakeWordSettings`: recognition runs only after it, a button
