@@ -88,7 +88,7 @@ def test_bad_input_stops_the_rollout_naming_host_and_cause(fleet: dict[str, Any]
 def test_the_sandbox_is_in_force(fleet: dict[str, Any]) -> None:
     sandbox = fleet["sandbox"]
     for line in ("ProcSubset=pid", "IPAddressDeny=", "NoNewPrivileges=yes",
-                 "ProtectSystem=strict", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
+                 "ProtectSystem=strict", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
                  "NoNewPrivs:\t1", "Seccomp:\t2", "CapEff:\t0000000000000000",
                  "127.0.0.1 connected"):
         assert line in sandbox, line
