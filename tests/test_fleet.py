@@ -37,13 +37,19 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         if not shutil.which(tool):
             pytest.fail(f"{tool} is missing (tools/setup --dev installs it)")
     out = tmp_path_factory.mktemp("fleet") / "fleet.json"
-    proc = subprocess.run([str(ROOT / "tools" / "test-fleet"), "--json", str(out)],
-                          capture_output=True, text=True, timeout=1800, check=False)
-    print(proc.stdout[-20000:])
-    assert out.exists(), proc.stdout[-5000:] + proc.stderr[-5000:]
+    proc = subprocess.Popen([str(ROOT / "tools" / "test-fleet"), "--json", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        stdout, _ = proc.communicate(timeout=1800)
+    except subprocess.TimeoutExpired:
+        proc.terminate()  # it stops its containers on SIGTERM
+        stdout, _ = proc.communicate(timeout=180)
+        pytest.fail(f"tools/test-fleet ran over 30 minutes:\n{stdout[-5000:]}")
+    print(stdout[-20000:])
+    assert out.exists(), stdout[-10000:]
     result: dict[str, Any] = json.loads(out.read_text())
     result["rc"] = proc.returncode
-    result["stdout"] = proc.stdout
+    result["stdout"] = stdout
     return result
 
 
