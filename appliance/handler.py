@@ -3,12 +3,12 @@
 A :class:`~appliance.messages.Request` goes in; an :class:`~appliance.messages.Outcome`
 comes out. In between, in this order and only here:
 
-1. decide: words go to the tool caller; a call sent directly is validated against its
-   tool's schema (the caller validates what the model says), so every call is validated
-   exactly once;
+1. decide: words go to the tool caller (one call or several); a call sent directly is
+   validated against its tool's schema (the caller validates what the model says), so
+   every call is validated exactly once;
 2. confirm: a call to a tool marked ``confirm: true`` is described and held under a token
    until it is confirmed or expires; this is the only place that state lives;
-3. act: the dispatcher carries the call out, every failure a result.
+3. act: the dispatcher carries the calls out in order, every failure a result.
 
 :meth:`RequestHandler.decide` and :meth:`RequestHandler.act` are separate so that the
 daemon can run the model and the actions in threads of their own; :meth:`handle` does both.
@@ -106,16 +106,17 @@ class RequestHandler:
         text = request.text or ""
         if decision.error is not None or decision.call is None:
             return Outcome(request.id, text, decision.call, error=decision.error,
-                           ms=decision.ms, decide_ms=decision.ms)
-        call = decision.call
+                           ms=decision.ms, decide_ms=decision.ms, calls=decision.calls)
+        calls = decision.calls
         try:
             if starting is not None:
                 starting()
         except ApplianceError as exc:
-            return Outcome(request.id, text, call, error=str(exc), ms=decision.ms,
-                           decide_ms=decision.ms)
-        result = self._run(request, text, call)
-        return Outcome(request.id, text, call, result,
+            return Outcome(request.id, text, error=str(exc), ms=decision.ms,
+                           decide_ms=decision.ms, calls=calls)
+        # In the order said; each is confirmed (or not) on its own, and reported.
+        results = tuple(self._run(request, text, call) for call in calls)
+        return Outcome(request.id, text, calls=calls, results=results,
                        ms=decision.ms + (time.perf_counter() - t0) * 1000,
                        decide_ms=decision.ms)
 

@@ -33,8 +33,9 @@ class ToolCall:
 
 @dataclass(frozen=True)
 class Decision:
-    """The tool caller's answer to one utterance: a validated call, no call, or an error.
+    """The tool caller's answer to one utterance: validated calls, no call, or an error.
 
+    ``calls`` are carried out in order; ``call`` is the first (either may be given).
     ``call is None and error is None`` means the model chose not to call any tool.
     """
 
@@ -45,6 +46,12 @@ class Decision:
     raw: str = ""
     tokens_evaluated: int = 0
     evals: int = 0
+    calls: tuple[ToolCall, ...] = ()
+    confidence: float | None = None
+    """The model's probability for its least certain choice (None: no choice was scored)."""
+
+    def __post_init__(self) -> None:
+        _first_of(self, "call", "calls")
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -52,6 +59,8 @@ class Decision:
             "call": self.call.to_dict() if self.call else None,
             "ms": round(self.ms, 1),
         }
+        if len(self.calls) > 1:
+            out["calls"] = [c.to_dict() for c in self.calls]
         if self.error is not None:
             out["error"] = self.error
         return out
@@ -134,7 +143,11 @@ class Request:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of a request: its call, the action's result or an error, and timings."""
+    """What became of a request: its calls, the actions' results or an error, and timings.
+
+    ``call`` and ``result`` are the first of ``calls`` and ``results`` (for clients that
+    know one call per request); either form may be given.
+    """
 
     id: str
     text: str
@@ -145,16 +158,23 @@ class Outcome:
     """From the request to its outcome."""
     decide_ms: float = 0.0
     """Of which the tool caller's decision."""
+    calls: tuple[ToolCall, ...] = ()
+    results: tuple[ActionResult, ...] = ()
+
+    def __post_init__(self) -> None:
+        _first_of(self, "call", "calls")
+        _first_of(self, "result", "results")
 
     @property
     def ok(self) -> bool:
-        """No error, and the action (if any) done; a call held for confirmation is not."""
-        return self.error is None and (self.result is None or self.result.ok)
+        """No error, and every action (if any) done; a call held for confirmation is not."""
+        return self.error is None and all(r.ok for r in self.results)
 
     @property
     def held(self) -> str | None:
-        """The confirmation token when the call waits for one."""
-        return self.result.pending_confirmation if self.result else None
+        """The confirmation token when the (first held) call waits for one."""
+        return next((r.pending_confirmation for r in self.results if r.pending_confirmation),
+                    None)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form every way out uses (MQTT ``result``, ``ask --json``, the journal)."""
@@ -167,4 +187,16 @@ class Outcome:
             out["result"] = self.result.to_dict()
         elif self.error is None:
             out["result"] = {"done": NO_CALL}
+        out["calls"] = [c.to_dict() for c in self.calls]
+        out["results"] = [r.to_dict() for r in self.results]
         return out
+
+
+def _first_of(message: Any, one: str, many: str) -> None:
+    """Keep a message's single field and its tuple in step: the single is the first."""
+    single, several = getattr(message, one), tuple(getattr(message, many))
+    if not several and single is not None:
+        several = (single,)
+    object.__setattr__(message, many, several)
+    if several and single is None:
+        object.__setattr__(message, one, several[0])

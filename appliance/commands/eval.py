@@ -53,7 +53,10 @@ def run(args: argparse.Namespace) -> int:
         engine.close()
     rows = tally.rows()
     if args.json:
-        print_json({"adapter": adapter_name, "rows": rows, "failures": tally.failures})
+        print_json({"adapter": adapter_name, "rows": rows, "behaviours": tally.behaviour_rows(),
+                    "false_actions": tally.false_actions, "requests": tally.requests,
+                    "calibration": tally.calibration(),
+                    "failures": tally.failures})
         return 0
     print("| category | right | total | accuracy % | unsupported |")
     print("|---|---|---|---|---|")
@@ -62,6 +65,16 @@ def run(args: argparse.Namespace) -> int:
         extra = f" (FunctionGemma card: {published})" if published else ""
         print(f"| {r['category']} | {r['right']} | {r['total']} | {r['percent']}{extra} "
               f"| {r['unsupported']} |")
+    if tally.requests:
+        print("\n| behaviour | right | total | accuracy % |\n|---|---|---|---|")
+        for b in tally.behaviour_rows():
+            print(f"| {b['behaviour']} | {b['right']} | {b['total']} | {b['percent']} |")
+        print(f"\nfalse actions (a call where none was wanted, or a wrong call): "
+              f"{tally.false_actions} / {tally.requests} = {tally.false_action_rate:.1f}%")
+        print("\n| confidence | answered with calls | right % |\n|---|---|---|")
+        for band in tally.calibration():
+            right = f"{100.0 * band['right'] / band['calls']:.1f}" if band["calls"] else "-"
+            print(f"| {band['from']:.2f}-{band['to']:.2f} | {band['calls']} | {right} |")
     if tally.ms:
         ordered = sorted(tally.ms)
         print(f"\nmedian {ordered[len(ordered) // 2]:.0f} ms per utterance")
