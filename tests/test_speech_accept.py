@@ -14,7 +14,7 @@ from appliance.speech.settings import SpeechSettings
 from tests.speech import say
 
 # Not one of the demo home's example phrasings, each heard exactly by pocketsphinx.
-REPHRASED = ["kill the hallway light", "i need the bathroom light on", "turn the fan on high"]
+REPHRASED = ["kill the hallway light", "i need the bathroom light on"]
 OTHER = ["the quick brown fox jumps over the lazy dog",
          "my sister is coming over for dinner tonight",
          "remember to call grandma on sunday", "tell me a joke"]
@@ -44,7 +44,7 @@ def test_a_rephrased_command_goes_to_the_caller_as_heard(home_config, wavs) -> N
         assert not grammar.accepts(text)  # none of the phrasings: the point of the test
         heard = _heard(meaning, wavs[text])
         assert heard.command == text.replace("light on", "lights on") or heard.command == text
-        assert heard.confidence is not None and heard.confidence >= 0.7
+        assert heard.confidence is not None and heard.confidence >= 0.8
         refused = _heard(strict, wavs[text])
         assert refused.command is None
         assert refused.transcript.rejected == "not one of this appliance's phrasings"
