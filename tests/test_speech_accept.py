@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from appliance.speech.audio import frames_of, read_wav
 from appliance.speech.grammar import CommandGrammar
 from appliance.speech.pipeline import Heard, VoicePipeline, make_recognizer
 from appliance.speech.settings import SpeechSettings
+from appliance.speech.wav import frames_of, read_wav
 from tests.speech import say
 
 # Not one of the demo home's example phrasings, each heard exactly by pocketsphinx.

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from appliance.errors import AudioError
-from appliance.speech.audio import FRAME_BYTES, SAMPLE_RATE, frames_of, read_wav, resample
 from appliance.speech.endpoint import Endpointer, EndpointSettings
 from appliance.speech.grammar import CommandGrammar
+from appliance.speech.wav import FRAME_BYTES, SAMPLE_RATE, frames_of, read_wav, resample
 from tests.speech import concat, say, sox
 
 

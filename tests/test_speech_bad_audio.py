@@ -14,9 +14,10 @@ import pytest
 
 from appliance.english import OPTIONAL
 from appliance.errors import AudioError
-from appliance.speech.audio import DcBlocker, frames_of, open_input, read_wav
+from appliance.speech.audio import open_input
 from appliance.speech.pipeline import Heard, VoicePipeline, make_recognizer
 from appliance.speech.settings import SpeechSettings
+from appliance.speech.wav import DcBlocker, frames_of, read_wav
 from tests.conftest import HOME_YAML, ROOT
 from tests.speech import samples, say, sox, write
 

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from appliance.english import OPTIONAL
-from appliance.speech.audio import frames_of, read_wav
 from appliance.speech.endpoint import (
     Endpointer,
     EndpointSettings,
@@ -24,6 +23,7 @@ from appliance.speech.endpoint import (
 )
 from appliance.speech.pipeline import VoicePipeline, make_recognizer
 from appliance.speech.settings import SpeechSettings
+from appliance.speech.wav import frames_of, read_wav
 from tests.speech import mix, samples, say, sox, write
 
 # The issue's own examples: with the energy endpointer their first words were lost.

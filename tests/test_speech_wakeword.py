@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from appliance.english import OPTIONAL
-from appliance.speech.audio import frames_of, read_wav
 from appliance.speech.pipeline import Heard, VoicePipeline, make_recognizer
 from appliance.speech.settings import SPEECH_SCHEMA, SpeechSettings
 from appliance.speech.wakeword import (
@@ -20,6 +19,7 @@ from appliance.speech.wakeword import (
     cutoff_for,
     phrase_of,
 )
+from appliance.speech.wav import frames_of, read_wav
 from tests.speech import concat, samples, say, sox, write
 
 # Voices okay_nabu reliably takes (checked over espeak-ng, flite and festival voices).

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
                 problems.append(f"{config.source}: {what}: {exc}")
     speech = config.speech
     if speech.engine == "vosk":
-        from appliance.speech.stt import check_vosk_model
+        from appliance.speech.vosk_engine import check_vosk_model
 
         try:
             check_vosk_model(speech.model or config.base_dir, grammar=speech.mode == "command")

@@ -112,7 +112,7 @@ class _Actor:
 
 
 def _files(args: argparse.Namespace, pipeline: Any, act: _Actor) -> int:
-    from appliance.speech.audio import frames_of, read_wav
+    from appliance.speech.wav import frames_of, read_wav
 
     failures = 0
     for path in args.wav:

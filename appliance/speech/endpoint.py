@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from appliance.errors import SpeechError
-from appliance.speech.audio import FRAME_MS
+from appliance.speech.wav import FRAME_MS
 
 DETECTORS = ("vad", "energy")
 

@@ -27,7 +27,6 @@ import numpy as np
 
 from appliance.english import OPTIONAL
 from appliance.errors import SpeechError
-from appliance.speech.audio import FRAME_MS, DcBlocker
 from appliance.speech.endpoint import (
     AnyEndpointer,
     Utterance,
@@ -36,18 +35,15 @@ from appliance.speech.endpoint import (
 )
 from appliance.speech.grammar import PREFIXES, SUFFIXES
 from appliance.speech.settings import SpeechSettings
-from appliance.speech.stt import (
-    PocketsphinxRecognizer,
-    Recognizer,
-    Transcript,
-    VoskRecognizer,
-)
+from appliance.speech.stt import PocketsphinxRecognizer, Recognizer, Transcript
+from appliance.speech.vosk_engine import VoskRecognizer
 from appliance.speech.wakeword import (
     Detection,
     WakeWordDetector,
     WakeWordSettings,
     phrase_of,
 )
+from appliance.speech.wav import FRAME_MS, DcBlocker
 from appliance.tools import Tool
 
 log = logging.getLogger(__name__)

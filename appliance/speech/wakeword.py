@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.errors import SpeechError
-from appliance.speech.audio import FRAME_MS
+from appliance.speech.wav import FRAME_MS
 
 BUILTIN = ("okay_nabu", "hey_jarvis", "alexa", "hey_mycroft")
 
