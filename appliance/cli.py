@@ -24,6 +24,7 @@ COMMANDS = (
     "check",
     "models",
     "eval",
+    "train",
     "listen",
     "audio",
     "run",

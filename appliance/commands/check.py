@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             None, config.tools.fingerprint()):
         warnings.append(f"{config.source}: model.adapter_tools: the adapter was trained for "
                         "other tool declarations (stale); retrain it with "
-                        "`tools/finetune --config CONFIG`")
+                        f"`appliance train --config {config.source} --write-config`")
     for w in warnings:
         print(f"appliance: warning: {w}", file=sys.stderr)
     for p in problems:

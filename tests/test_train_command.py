@@ -1,0 +1,39 @@
+"""`appliance train`: the first-class way to fit the caller to a config (the training itself
+runs in tools and benchmarks, not here: it takes minutes)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from appliance.cli import main
+from appliance.commands.train import _write_config
+from appliance.config import load_config
+
+from .conftest import HOME_YAML
+
+
+def test_write_config_points_the_model_at_the_new_adapter(tmp_path: Path) -> None:
+    path = tmp_path / "home.yaml"
+    path.write_text(HOME_YAML.read_text())
+    assert _write_config(path, "adapters/new-lora.gguf", "ab" * 32)
+    text = path.read_text()
+    assert "  adapter: adapters/new-lora.gguf\n" in text
+    assert f"  adapter_tools: {'ab' * 32}\n" in text
+    # Comments and everything else stay as they were.
+    assert text.replace("adapters/new-lora.gguf", "adapters/home-lora.gguf").replace(
+        "ab" * 32, load_config(HOME_YAML).model.adapter_tools or "") == HOME_YAML.read_text()
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("tools: []\n")
+    assert not _write_config(bare, "a.gguf", "cd" * 32)
+    assert bare.read_text() == "tools: []\n"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is not None,
+                    reason="the finetune extra is installed here")
+def test_without_the_finetune_extra_it_says_what_to_install(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "--config", str(HOME_YAML)]) == 2
+    assert "pip install -e '.[finetune]'" in capsys.readouterr().err
