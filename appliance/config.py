@@ -61,8 +61,7 @@ def _section(properties: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "additionalProperties": False, "properties": properties}
 
 
-_NULLABLE_STR = {"type": ["string", "null"]}
-_NULLABLE_INT = {"type": ["integer", "null"]}
+_NULLABLE_STR, _NULLABLE_INT = {"type": ["string", "null"]}, {"type": ["integer", "null"]}
 
 TOOL_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -105,8 +104,9 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "threads": {"type": ["integer", "null"], "minimum": 1, "maximum": 64},
             "context": {"type": "integer", "minimum": 512, "maximum": 32768},
             "batch": {"type": "integer", "minimum": 8, "maximum": 2048},
-            "few_shot": {"type": "boolean"},
-            "repack": {"type": "boolean"},
+            "few_shot": {"type": "boolean"}, "repack": {"type": "boolean"},
+            "max_calls": {"type": "integer", "minimum": 1, "maximum": 32},
+            "min_confidence": {"type": "number", "minimum": 0, "maximum": 1},
             "strings": {"enum": ["words", "free"]},
         }),
         "mqtt": _section({

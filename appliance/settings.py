@@ -48,6 +48,10 @@ class ModelSettings:
     strings: Literal["words", "free"] = "words"
     """Free-text arguments (a city, a song): ``words`` copies them from what was said, so a
     name is never misspelt or invented; ``free`` lets the model write any text."""
+    max_calls: int = 8
+    """The most calls one request may make ("all the lights" is one call per room)."""
+    min_confidence: float = 0.0
+    """Below this probability for the model's least certain choice, no call (with the reason)."""
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,13 @@
-"""The tool caller: one utterance in, one validated call (or none) out.
+"""The tool caller: one utterance in, validated calls (or none, or a question) out.
 
 Per request the KV cache is rewound to the end of the tool prompt, and one batch
 evaluates the user's words, the opening of the model's turn and, speculatively, the
 opening of a call (``<start_function_call>call:``) with logits at two places: where the
 model decides whether to call at all, and where it names the tool. If it does not call,
 the speculative tokens are simply dropped with the next rewind.
+
+Another call after the first is only asked about when the words could hold several
+(:data:`SEVERAL`: "and", "then", "all", "both"...), so a plain command costs no extra eval.
 """
 
 from __future__ import annotations
@@ -15,13 +18,16 @@ import threading
 import time
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from appliance.caller import prompt
 from appliance.caller.decoder import LiveDriver, Vocab
-from appliance.caller.engine import Engine
-from appliance.caller.grammar import CALL_PREFIX, walk_call
+from appliance.caller.engine import Engine, Logits
+from appliance.caller.grammar import CALL_PREFIX, walk_calls, walk_clarification
 from appliance.caller.syntax import parse_calls
 from appliance.english import durations_in_minutes, normalize_numbers
 from appliance.errors import ApplianceError, CallError, ModelError
@@ -33,6 +39,10 @@ from appliance.tools import Tool, Toolbox
 log = logging.getLogger(__name__)
 
 MAX_UTTERANCE_CHARS = 1000
+# Words without which a request is one call: only with one of them is the model asked
+# whether another call follows (that question costs an eval).
+SEVERAL = frozenset({"and", "then", "also", "all", "every", "everything", "everywhere", "both",
+                     "plus", "too", "each"})
 StringMode = Literal["words", "free"]
 
 
@@ -46,7 +56,8 @@ class ToolCaller:
     """FunctionGemma-format tool calling over a cached tool prompt."""
 
     def __init__(self, toolbox: Toolbox, engine: Engine, *, few_shot: bool = True,
-                 cache_dir: Path | None = None, strings: StringMode = "free"):
+                 cache_dir: Path | None = None, strings: StringMode = "free",
+                 max_calls: int = 8, min_confidence: float = 0.0):
         """``strings="words"`` makes every free-text argument a span of the request's words
         (what a voice appliance's places, songs and names are); ``"free"`` lets the model
         write any text (what general function calling, such as BFCL, needs)."""
@@ -58,6 +69,8 @@ class ToolCaller:
         self.few_shot = few_shot
         self.strings = strings
         self.minutes = counts_in_minutes(self.tools)
+        self.max_calls = max_calls
+        self.min_confidence = min_confidence
         self._lock = threading.Lock()
         self._prompt_text = prompt.tool_prompt(self.tools, few_shot=few_shot) + (
             f"{prompt.START_TURN}user\n"
@@ -65,6 +78,7 @@ class ToolCaller:
         self._prefix = engine.tokenize(self._prompt_text)
         self._suffix = engine.tokenize(f"{prompt.END_TURN}\n{prompt.START_TURN}model\n")
         self._call_prefix = engine.tokenize(CALL_PREFIX)
+        self._clarify = engine.tokenize(prompt.CLARIFY_REPLY)
         t0 = time.perf_counter()
         cache_file = self._cache_file(cache_dir) if cache_dir else None
         loaded = engine.set_prefix(self._prefix, cache_file=cache_file)
@@ -91,7 +105,8 @@ class ToolCaller:
                         context=settings.context, batch=settings.batch, repack=settings.repack)
         # Worked examples help the bare model; an adapter was trained without them.
         return cls(config.tools, engine, few_shot=settings.few_shot and adapter is None,
-                   cache_dir=cache_dir(), strings=settings.strings)
+                   cache_dir=cache_dir(), strings=settings.strings,
+                   max_calls=settings.max_calls, min_confidence=settings.min_confidence)
 
     def _cache_file(self, directory: Path) -> Path:
         """The prompt's KV snapshot is only valid for this model, adapter and prompt."""
@@ -155,9 +170,7 @@ class ToolCaller:
         ms = (time.perf_counter() - t0) * 1000
         log.debug("decided %r in %.0f ms: %d tokens evaluated in %d evals",
                   words, ms, decision.tokens_evaluated, decision.evals)
-        return Decision(text=decision.text, call=decision.call, error=decision.error, ms=ms,
-                        raw=decision.raw, tokens_evaluated=decision.tokens_evaluated,
-                        evals=decision.evals)
+        return replace(decision, ms=ms)
 
     def _decide(self, words: str) -> Decision:
         engine = self.engine
@@ -170,22 +183,54 @@ class ToolCaller:
             request + self._call_prefix,
             outputs=(len(request) - 1, -1),
         )
-        stats = engine.stats
-        if int(at_turn.argmax()) != self._call_prefix[0]:
+        first = int(at_turn.argmax())
+        if first != self._call_prefix[0]:
+            if first == self._clarify[0] and self._clarify[0] != self._call_prefix[0]:
+                return self._clarification(words, request)
+            stats = engine.stats
             return Decision(text=words, raw="", tokens_evaluated=stats.tokens, evals=stats.evals)
         driver = LiveDriver(engine, self.vocab, at_call,
                             copy_from=heard if self.strings == "words" else None)
-        walk_call(driver, self.tools)
+        driver.confidence = _first_choice(at_turn, first)
+        several = self.max_calls if SEVERAL.intersection(heard.split()) else 1
+        walk_calls(driver, self.tools, max_calls=several)
         raw = CALL_PREFIX + driver.text()
         stats = engine.stats
+        done = Decision(text=words, raw=raw, tokens_evaluated=stats.tokens, evals=stats.evals,
+                        confidence=driver.confidence)
         try:
-            calls = parse_calls(raw)
-            call = self.toolbox.validate(_strip_strings(calls[0]))
+            calls = tuple(self.toolbox.validate(self._with_defaults(_strip_strings(c)))
+                          for c in parse_calls(raw))
         except CallError as exc:
-            return Decision(text=words, raw=raw, error=str(exc), tokens_evaluated=stats.tokens,
-                            evals=stats.evals)
-        return Decision(text=words, call=call, raw=raw, tokens_evaluated=stats.tokens,
-                        evals=stats.evals)
+            return replace(done, error=str(exc))
+        if driver.confidence < self.min_confidence:
+            return replace(done, error=f"not sure enough to act: {', '.join(map(str, calls))} "
+                                       f"({driver.confidence:.2f} < {self.min_confidence:g})")
+        return replace(done, calls=calls)
+
+    def _clarification(self, words: str, request: list[int]) -> Decision:
+        """The model asks for a value it needs: say which (no call is made)."""
+        engine = self.engine
+        engine.rewind()  # the speculative call opening is in the cache: start again
+        driver = LiveDriver(engine, self.vocab, None)
+        driver._commit(request + self._clarify)
+        tool, param = walk_clarification(driver, self.tools)
+        schema = self.toolbox[tool].properties.get(param, {})
+        what = schema.get("description") or param
+        options = f" ({', '.join(map(str, schema['enum']))})" if "enum" in schema else ""
+        stats = engine.stats
+        return Decision(text=words, error=f"{tool} needs {param}: {what}{options}?",
+                        raw=prompt.CLARIFY_REPLY + driver.text(), tokens_evaluated=stats.tokens,
+                        evals=stats.evals, confidence=driver.confidence)
+
+    def _with_defaults(self, call: ToolCall) -> ToolCall:
+        """A parameter left out that declares a JSON-Schema ``default`` gets it."""
+        if call.name not in self.toolbox:
+            return call
+        props = self.toolbox[call.name].properties
+        missing = {k: p["default"] for k, p in props.items()
+                   if "default" in p and k not in call.arguments}
+        return ToolCall(call.name, {**call.arguments, **missing}) if missing else call
 
     def close(self) -> None:
         self.engine.close()
@@ -198,6 +243,13 @@ def counts_in_minutes(tools: Sequence[Tool]) -> bool:
             for tool in tools for name, schema in tool.properties.items()
             if schema.get("type") in ("integer", "number")]
     return any("minute" in s for s in said) and not any("hour" in s for s in said)
+
+
+def _first_choice(logits: Logits, chosen: int) -> float:
+    """The probability of calling against the strongest other first token."""
+    row = logits.astype(np.float64)
+    other = float(np.partition(row, -2)[-2])  # the best token but the chosen one (the max)
+    return float(1.0 / (1.0 + np.exp(other - float(row[chosen]))))
 
 
 def _strip_strings(call: ToolCall) -> ToolCall:

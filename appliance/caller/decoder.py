@@ -91,6 +91,7 @@ class LiveDriver:
         self.pending = ""
         self.tokens: list[int] = []  # every committed token, in order
         self.decisions = 0
+        self.confidence = 1.0  # the model's probability for its least certain choice
         # Free strings are copied from these words when set: each suffix that starts at a
         # word is a source, and a value is any prefix of one that ends at a word's end.
         words = copy_from.split() if copy_from else []
@@ -119,11 +120,19 @@ class LiveDriver:
             raise RuntimeError("no logits at this position")
         return self.logits
 
+    def _note(self, logits: Logits, chosen: int, candidates: Sequence[int] | np.ndarray) -> None:
+        """Keep the lowest probability of a choice among the candidates it was made from."""
+        row = logits[np.asarray(candidates, dtype=np.int64)].astype(np.float64)
+        self.confidence = min(self.confidence,
+                              float(1.0 / np.exp(row - float(logits[chosen])).sum()))
+
     # -- decisions (overridden by the replay driver) ----------------------------
 
     def _pick_branch(self, options: dict[int, list[int]], alternatives: Sequence[str]) -> int:
         logits = self._now()
-        return max(options, key=lambda tok: float(logits[tok]))
+        best = max(options, key=lambda tok: float(logits[tok]))
+        self._note(logits, best, list(options))
+        return best
 
     # -- the Driver protocol ------------------------------------------------------
 
@@ -170,7 +179,10 @@ class LiveDriver:
             self.decisions += 1
             may_close = out or not required
             if may_close and logits[self.vocab.escape_first] >= logits[best]:
+                self._note(logits, self.vocab.escape_first, [best, self.vocab.escape_first])
                 break
+            if may_close:
+                self._note(logits, best, [best, self.vocab.escape_first])
             self._commit([best])
             out.append(best)
         return "".join(self.vocab.piece(t) for t in out)
@@ -197,8 +209,11 @@ class LiveDriver:
             logits = self._now()
             best = max(cands, key=lambda t: float(logits[t]))
             self.decisions += 1
-            if (at_word_end or (not text and not required)) and (
-                    logits[self.vocab.escape_first] >= logits[best]):
+            may_close = at_word_end or (not text and not required)
+            closing = self.vocab.escape_first
+            self._note(logits, closing if may_close and logits[closing] >= logits[best] else best,
+                       [*cands, closing] if may_close else cands)
+            if may_close and logits[closing] >= logits[best]:
                 break
             self._commit([best])
             text += self.vocab.piece(best)
@@ -223,8 +238,12 @@ class LiveDriver:
             self.decisions += 1
             if has_digit and not text.endswith("."):
                 closer = int(closers[int(np.argmax(logits[closers]))])
-                if logits[closer] >= logits[best]:
+                stop = logits[closer] >= logits[best]
+                self._note(logits, closer if stop else int(best), [*cands, closer])
+                if stop:
                     break  # the closer is the next choice's business; logits stay valid
+            else:
+                self._note(logits, int(best), cands)
             self._commit([int(best)])
             text += v.piece(int(best))
         return text

@@ -12,7 +12,14 @@ One description of what a call may look like, in two forms:
 
 The language: ``call:NAME{k1:v1,k2:v2}`` with keys in sorted order (FunctionGemma's
 convention), every required key present, optional keys optional, enum values from the
-enum, numbers where numbers belong, strings in ``<escape>``.
+enum, numbers where numbers belong, strings in ``<escape>``. A required key whose schema
+declares a ``default`` may be left out (the caller fills the default in). Several calls
+are consecutive blocks (:func:`walk_calls`): after each, the model chooses between
+another ``<start_function_call>`` and ``<start_function_response>`` (the end).
+
+A request that names a tool but not a value it needs gets a clarification instead
+(:func:`walk_clarification`): ``Which PARAM for TOOL?``, the parameter chosen by the model
+among the required ones that have no default.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from appliance.caller.prompt import END_CALL, START_CALL
+from appliance.caller.prompt import END_CALL, START_CALL, START_RESPONSE
 from appliance.tools import ESCAPE, Tool
 
 CALL_PREFIX = f"{START_CALL}call:"
@@ -54,6 +61,35 @@ def schema_type(schema: Mapping[str, Any]) -> str:
     return str(kind)
 
 
+def required_keys(schema: Mapping[str, Any]) -> set[str]:
+    """The keys a call must spell out: required, and with no ``default`` to fall back on."""
+    props: Mapping[str, Mapping[str, Any]] = schema.get("properties", {})
+    return {k for k in schema.get("required", ()) if "default" not in props.get(k, {})}
+
+
+def walk_calls(d: Driver, tools: Sequence[Tool], *, max_calls: int = 1) -> list[Tool]:
+    """One call, then (up to ``max_calls``) another each time the model opens one."""
+    chosen = [walk_call(d, tools)]
+    while len(chosen) < max_calls and d.choose([CALL_PREFIX, START_RESPONSE]) == 0:
+        chosen.append(walk_call(d, tools))
+    return chosen
+
+
+def clarifications(tools: Sequence[Tool]) -> list[tuple[str, str]]:
+    """(tool, parameter) pairs a clarification may ask about."""
+    return [(t.name, k) for t in tools for k in sorted(required_keys(t.parameters))]
+
+
+def clarification_text(tool: str, param: str) -> str:
+    return f" {param} for {tool}?"
+
+
+def walk_clarification(d: Driver, tools: Sequence[Tool]) -> tuple[str, str]:
+    """After ``Which``: the missing parameter and its tool."""
+    pairs = clarifications(tools)
+    return pairs[d.choose([clarification_text(t, k) for t, k in pairs])]
+
+
 def walk_call(d: Driver, tools: Sequence[Tool]) -> Tool:
     """Walk one call after ``<start_function_call>call:``; return the tool chosen."""
     index = d.choose([f"{t.name}{{" for t in tools])
@@ -72,7 +108,7 @@ def walk_object_body(d: Driver, schema: Mapping[str, Any], *, close: str = "}") 
     """After ``{``: the keys in sorted order, required ones never skipped, then ``close``."""
     props: Mapping[str, Mapping[str, Any]] = schema.get("properties", {})
     keys = sorted(props)
-    required = set(schema.get("required", ()))
+    required = required_keys(schema)
 
     def alternatives(i: int, first: bool) -> list[tuple[str, int | None]]:
         out: list[tuple[str, int | None]] = []
@@ -170,7 +206,7 @@ class _Gbnf:
     def obj(self, schema: Mapping[str, Any], hint: str) -> str:
         props: Mapping[str, Mapping[str, Any]] = schema.get("properties", {})
         keys = sorted(props)
-        required = set(schema.get("required", ()))
+        required = required_keys(schema)
         values = {k: self.rule(f"{hint}-{k}", self.value(props[k], f"{hint}-{k}")) for k in keys}
         # rest[i]: what may follow once keys before i are done (first: nothing emitted yet).
         rest: dict[tuple[int, bool], str] = {}

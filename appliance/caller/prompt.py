@@ -33,6 +33,8 @@ STOP_STRINGS = (END_CALL, START_RESPONSE, END_TURN)
 
 # What the model says when no tool applies, in worked examples and training data.
 NO_CALL_REPLY = "Sorry, I can't do that."
+# A request that needs a value it did not say: "Which minutes for start_timer?"
+CLARIFY_REPLY = "Which"
 
 
 def escape(text: str) -> str:

@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
                 outcome = _maybe_confirm(core, outcome, interactive=args.text is not None)
             else:
                 outcome = Outcome(request.id, text or "", decision.call, error=decision.error,
-                                  ms=decision.ms, decide_ms=decision.ms)
+                                  ms=decision.ms, decide_ms=decision.ms, calls=decision.calls)
             failures += outcome.error is not None or (outcome.result is not None
                                                       and not outcome.ok and not outcome.held)
             _report(outcome, as_json=args.json, executed=execute)
@@ -120,15 +120,19 @@ def _report(outcome: Outcome, *, as_json: bool, executed: bool) -> None:
         out = outcome.to_dict()
         if not executed:
             out.pop("result", None)
+            out.pop("results", None)
         print_json(out)
         return
     if outcome.error is not None:
         print(f"error: {outcome.error}", file=sys.stderr)
         return
-    call = str(outcome.call) if outcome.call else "(no tool applies)"
-    print(f"{call}  [{outcome.decide_ms:.0f} ms]")
-    result = outcome.result
-    if result is not None:
+    if not outcome.calls:
+        print(f"(no tool applies)  [{outcome.decide_ms:.0f} ms]")
+    for n, call in enumerate(outcome.calls):  # several calls: each with its own result
+        print(f"{call}  [{outcome.decide_ms:.0f} ms]" if n == 0 else str(call))
+        result = outcome.results[n] if n < len(outcome.results) else None
+        if result is None:
+            continue
         if result.pending_confirmation:
             print(f"  needs confirmation: {result.done} (run again with --yes)")
         elif result.ok:

@@ -27,6 +27,7 @@ from appliance.english import (
     spell_number,
     stt_style,
 )
+from appliance.finetune.everyday import Template, everyday, template_pattern
 from appliance.messages import ToolCall
 from appliance.tools import Tool
 
@@ -64,7 +65,7 @@ NO_TOOL = [
     "yes", "no", "maybe later", "okay", "thanks a lot", "you're welcome", "bye",
     # Near misses: things a home hears about the same devices that no declaration can do.
     "pause the music", "stop the music", "skip this song", "turn the volume up",
-    "cancel the timer", "how much time is left on the timer", "is the front door locked",
+    "how much time is left on the timer", "is the front door locked",
     "is the garage door open", "preheat the oven to three hundred fifty degrees",
     "turn on the oven", "open the window", "close the curtains", "start the robot vacuum",
     "water the plants", "feed the cat", "what time is it", "set an alarm for seven thirty",
@@ -74,16 +75,33 @@ NO_TOOL = [
     "read me my messages", "what's my next meeting", "is it a holiday today",
     "set an alarm for six am", "wake me up at seven", "remind me to take out the trash tonight",
     "sing me a song", "let's play a game", "what's playing right now", "tell me a joke",
-    "how long do i boil pasta", "is the kitchen light on", "what's the thermostat set to",
+    "how long do i boil pasta", "what's the thermostat set to",
+    # Questions about a device's state, and actions on them that no tool declares.
+    "is the heating on", "is the fan still running", "are the doors locked", "is the oven on",
+    "is the garage closed", "what speed is the fan on", "what temperature is it set to",
+    "is the tv on", "are the windows shut", "is the back door open", "is the alarm set",
+    "what's the brightness in here", "how bright is it in the living room",
+    "undo that", "undo", "go back", "pause", "resume", "resume the song", "rewind a bit",
+    "next song", "previous track", "play the last song again", "snooze", "pause the timer",
+    "add two minutes to the timer", "mute", "make it louder", "quieter please",
+    "repeat that", "shuffle", "like this song", "stop the alarm", "turn off the alarm",
+    "translate good night into german", "what's french for cheese",
 ]
 
 
 @dataclass(frozen=True)
 class Sample:
-    """One utterance and the call it should produce (``None``: no tool applies)."""
+    """One utterance and the calls it should produce (``None``: no tool applies), or the
+    (tool, parameter) it should ask about because the words do not give it."""
 
     text: str
     call: ToolCall | None
+    more: tuple[ToolCall, ...] = ()
+    missing: tuple[str, str] | None = None
+
+    @property
+    def calls(self) -> tuple[ToolCall, ...]:
+        return (self.call, *self.more) if self.call else ()
 
 
 def _slots(tool: Tool, say: str, arguments: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
@@ -139,7 +157,8 @@ def _terse(text: str, rng: random.Random) -> str:
 def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
                per_tool: int = 0, no_tool: Sequence[str] = NO_TOOL,
                avoid: Sequence[str] = (), string_weight: float = 1.6,
-               decoy_share: float = 0.3) -> list[Sample]:
+               decoy_share: float = 0.3, everyday_count: int = 70,
+               max_calls: int = 8) -> list[Sample]:
     """Training samples for ``tools``: paraphrased, slot-filled, plus no-call requests.
 
     Each example phrasing gives ``per_template`` draws; a tool with fewer than ``per_tool``
@@ -151,10 +170,36 @@ def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
     samples put an undeclared lookalike there ("the garden light") and expect no call: a
     name the tool does not have must not be forced onto one it has. A sample that contains
     one of the ``avoid`` utterances (held-out sentences, see :func:`leaks`) is not made.
+    About ``everyday_count`` samples of each everyday behaviour (:mod:`.everyday`: several
+    calls, all, negation, missing values, intensity words) are added. A no-call sample
+    that reads as an instance of a tool's phrasing (its values from the declaration) is
+    not made: no-call samples never contradict the tools.
     """
     rng = random.Random(seed)
     samples: dict[str, Sample] = {}
     held = [normalized(t) for t in avoid]
+    # A no-call sample must never read as one of the tools' own phrasings.
+    patterns = [template_pattern(Template(tool, _slots(tool, e.say, e.arguments)[0].lower(),
+                                          {}, {}))
+                for tool in tools for e in tool.examples]
+    every_template: list[Template] = []
+
+    def contradicts(text: str) -> bool:
+        said = normalized(text)
+        return any(p.fullmatch(said) for p in patterns)
+
+    def put(text: str, call: ToolCall | None, more: tuple[ToolCall, ...] = (),
+            missing: tuple[str, str] | None = None, *, negation: bool = False) -> bool:
+        """Wrap ``text`` in a filler, maybe as a transcript; keep it if new and not held out."""
+        text = rng.choice(PREFIXES) + text + rng.choice(SUFFIXES)
+        text = stt_style(text) if rng.random() < 0.85 else text
+        if text in samples or any(_seen_in(normalized(text), h) for h in held):
+            return False
+        if call is None and missing is None and not negation and contradicts(text):
+            return False
+        samples[text] = Sample(text, call, more, missing)
+        return True
+
     for tool in tools:
         props = tool.properties
         templates = []
@@ -163,16 +208,8 @@ def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
             fixed = {k: v for k, v in example.arguments.items() if k not in slots}
             choices = {k: _values(props[k], rng, per_template) or [slots[k]] for k in slots}
             templates.append((template, fixed, choices))
+            every_template.append(Template(tool, template, fixed, choices))
         count = 0
-
-        def add(text: str, call: ToolCall | None) -> bool:
-            """Wrap ``text`` in a filler, maybe as a transcript; keep it if new and not held out."""
-            text = rng.choice(PREFIXES) + text + rng.choice(SUFFIXES)
-            text = stt_style(text) if rng.random() < 0.85 else text
-            if text in samples or any(_seen_in(normalized(text), h) for h in held):
-                return False
-            samples[text] = Sample(text, call)
-            return True
 
         def draw(template: str, fixed: Mapping[str, Any], choices: Mapping[str, list[Any]],
                  name: str = tool.name) -> bool:
@@ -183,7 +220,7 @@ def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
                 value = rng.choice(options)
                 args[key] = value
                 text = text.replace("{" + key + "}", _render(value, rng))
-            return add(text, ToolCall(name, args))
+            return put(text, ToolCall(name, args))
 
         for template, fixed, choices in templates:
             for _ in range(per_template):
@@ -206,10 +243,15 @@ def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
             text = template.replace("{" + key + "}", rng.choice(decoys[key]))
             for other, options in choices.items():  # the decoy's own slot is already filled
                 text = text.replace("{" + other + "}", _render(rng.choice(options), rng))
-            made += add(text, None)
+            made += put(text, None)
+    for text, calls, missing in everyday(every_template, rng, _render, count=everyday_count,
+                                         max_calls=max_calls):
+        put(text, calls[0] if calls else None, calls[1:], missing,
+            negation=not calls and missing is None)
     for text in no_tool:
         for variant in sorted({text, stt_style(rng.choice(PREFIXES) + text)}):
-            if not any(_seen_in(normalized(variant), h) for h in held):
+            if not any(_seen_in(normalized(variant), h) for h in held) and not contradicts(
+                    variant):
                 samples.setdefault(variant, Sample(variant, None))
     out = list(samples.values())
     rng.shuffle(out)
@@ -256,4 +298,9 @@ def drop_leaks(train: Sequence[Sample],
 
 def iter_jsonl(rows: Sequence[Sample]) -> Iterator[dict[str, Any]]:
     for s in rows:
-        yield {"text": s.text, "call": s.call.to_dict() if s.call else None}
+        row: dict[str, Any] = {"text": s.text, "call": s.call.to_dict() if s.call else None}
+        if s.more:
+            row["calls"] = [c.to_dict() for c in s.calls]
+        if s.missing:
+            row["missing"] = list(s.missing)
+        yield row

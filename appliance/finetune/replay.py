@@ -15,7 +15,12 @@ from appliance.caller import prompt
 from appliance.caller.caller import ToolCaller
 from appliance.caller.decoder import LiveDriver, Vocab
 from appliance.caller.engine import Engine
-from appliance.caller.grammar import CALL_PREFIX, walk_call
+from appliance.caller.grammar import (
+    CALL_PREFIX,
+    clarification_text,
+    walk_calls,
+    walk_clarification,
+)
 from appliance.errors import CallSyntaxError
 from appliance.messages import ToolCall
 from appliance.tools import ESCAPE
@@ -119,20 +124,37 @@ def answer_tokens(caller: ToolCaller, call: ToolCall | None) -> list[int]:
     return answer(caller, call)[0]
 
 
-def answer(caller: ToolCaller, call: ToolCall | None) -> tuple[list[int], list[DecisionPoint]]:
+def answer(caller: ToolCaller, call: ToolCall | None, *, more: Sequence[ToolCall] = (),
+           missing: tuple[str, str] | None = None,
+           stop: bool = False) -> tuple[list[int], list[DecisionPoint]]:
     """The answer's tokens and the decisions the decoder makes in them.
 
+    ``more`` are calls after ``call``; with ``stop`` the decision not to make another one
+    is part of the answer (the decoder asks it when the words could hold several calls).
+    ``missing`` (tool, parameter) is a clarification instead of a call.
     The first decision, call or no call, is over the whole vocabulary at index 0.
     """
     engine = caller.engine
+    if missing is not None:
+        opening = engine.tokenize(prompt.CLARIFY_REPLY)
+        target = clarification_text(*missing) + prompt.END_TURN
+        driver = ReplayDriver(engine, caller.vocab, target)
+        walk_clarification(driver, caller.tools)
+        driver.force(prompt.END_TURN)
+        return _answer(opening, driver)
     if call is None:
         tokens = engine.tokenize(prompt.NO_CALL_REPLY + prompt.END_TURN)
         return tokens, [DecisionPoint(0, None, tokens[0])]
-    caller.toolbox.validate(call)
-    body = prompt.render_call(call)[len(CALL_PREFIX):]
-    driver = ReplayDriver(engine, caller.vocab, body)
-    walk_call(driver, caller.tools)
-    opening = caller.call_prefix
+    calls = [call, *more]
+    for c in calls:
+        caller.toolbox.validate(c)
+    body = "".join(prompt.render_call(c) for c in calls)[len(CALL_PREFIX):]
+    driver = ReplayDriver(engine, caller.vocab, body + (prompt.START_RESPONSE if stop else ""))
+    walk_calls(driver, caller.tools, max_calls=len(calls) + stop)
+    return _answer(caller.call_prefix, driver)
+
+
+def _answer(opening: list[int], driver: ReplayDriver) -> tuple[list[int], list[DecisionPoint]]:
     tokens = opening + driver.all_tokens()
     shift = len(opening)
     points = [DecisionPoint(0, None, opening[0])]

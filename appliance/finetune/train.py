@@ -66,7 +66,7 @@ def encode(caller: ToolCaller, samples: Sequence[Sample]) -> list[Encoded]:
     out = []
     for s in samples:
         request = caller.request_tokens(s.text)
-        tokens, points = answer(caller, s.call)
+        tokens, points = answer(caller, s.call, more=s.more, missing=s.missing, stop=True)
         last = max(p.index for p in points)
         ids = tuple(request + tokens[:last])
         # The token at answer index i is predicted by the position just before it.
@@ -123,6 +123,20 @@ def _batch_loss(model: Any, cache: Any, prefix_len: int, batch: Sequence[Encoded
     return torch.stack(losses).mean()
 
 
+def _by_length(data: Sequence[Encoded], batch: int, window: int = 8) -> list[Encoded]:
+    """One pass over ``data`` in random order, each window of ``window`` batches sorted by
+    length and its batches shuffled: a batch is padded to its longest sample, and a sample
+    with six calls is five times as long as one with one."""
+    shuffled = list(data)
+    random.shuffle(shuffled)
+    batches: list[list[Encoded]] = []
+    for i in range(0, len(shuffled), batch * window):
+        chunk = sorted(shuffled[i : i + batch * window], key=lambda e: len(e.ids))
+        batches += [chunk[j : j + batch] for j in range(0, len(chunk), batch)]
+    random.shuffle(batches)
+    return [e for b in batches for e in b]
+
+
 def train(caller: ToolCaller, samples: Sequence[Sample], gguf: Path,
           settings: TrainSettings = TrainSettings(),
           progress: Callable[[str], None] = print) -> Any:
@@ -151,9 +165,7 @@ def train(caller: ToolCaller, samples: Sequence[Sample], gguf: Path,
     t0 = time.perf_counter()
     for step in range(steps):
         if len(order) < settings.batch:
-            extra = list(data)
-            random.shuffle(extra)
-            order += extra
+            order += _by_length(data, settings.batch)
         batch, order = order[: settings.batch], order[settings.batch:]
         if cache is None or step % settings.refresh_prefix == 0:
             model.eval()

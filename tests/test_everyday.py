@@ -1,0 +1,161 @@
+"""Everyday language: several calls per request, defaults, clarifications, confidence, and
+the training data for them (no-call samples never contradict the tools)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from appliance.caller import ToolCaller
+from appliance.caller.grammar import required_keys, walk_calls
+from appliance.config import load_config
+from appliance.finetune.data import normalized, synthesize
+from appliance.finetune.everyday import Template, template_pattern
+from appliance.finetune.replay import answer
+from appliance.messages import ToolCall
+from appliance.settings import Config
+
+from .conftest import HOME_YAML, ROOT
+
+KITCHEN_ON = ToolCall("set_light", {"room": "kitchen", "state": "on"})
+BEDROOM_ON = ToolCall("set_light", {"room": "bedroom", "state": "on"})
+GARAGE_OPEN = ToolCall("garage_door", {"action": "open"})
+
+
+@pytest.fixture
+def config() -> Config:
+    return load_config(HOME_YAML)
+
+
+def test_a_default_makes_a_key_optional_in_the_grammar() -> None:
+    schema = {"type": "object", "required": ["a", "b"],
+              "properties": {"a": {"type": "string"}, "b": {"type": "string", "default": "x"}}}
+    assert required_keys(schema) == {"a"}
+
+
+class Scripted:
+    """A grammar driver that picks alternatives by their text."""
+
+    def __init__(self, picks: Sequence[str]) -> None:
+        self.picks = list(picks)
+        self.asked: list[list[str]] = []
+
+    def choose(self, alternatives: Sequence[str]) -> int:
+        self.asked.append(list(alternatives))
+        if len(alternatives) == 1:
+            return 0
+        want = self.picks.pop(0)
+        return next(i for i, a in enumerate(alternatives) if a.startswith(want))
+
+    def force(self, text: str) -> None:
+        pass
+
+    def free_string(self, *, required: bool) -> str:
+        return "x"
+
+    def number(self, *, integer: bool, negative: bool, follow: Sequence[str]) -> str:
+        return "1"
+
+
+def test_walk_calls_asks_after_each_call_up_to_the_limit(config: Config) -> None:
+    tools = list(config.tools)
+    fan = ["set_fan{", "high"]
+    d = Scripted([*fan, "<start_function_call>", *fan, "<start_function_response>"])
+    assert [t.name for t in walk_calls(d, tools, max_calls=8)] == ["set_fan", "set_fan"]
+    d = Scripted([*fan, "<start_function_call>", *fan])
+    assert len(walk_calls(d, tools, max_calls=2)) == 2 and not d.picks  # never asked a third
+    d = Scripted(fan)
+    assert len(walk_calls(d, tools, max_calls=1)) == 1
+
+
+# -- training data -----------------------------------------------------------------------
+
+
+def _samples(config: Config) -> list[Any]:
+    return synthesize(list(config.tools), per_template=2, per_tool=20, everyday_count=30)
+
+
+def test_everyday_samples_are_deterministic_and_cover_each_behaviour(config: Config) -> None:
+    a, b = _samples(config), _samples(config)
+    assert [(s.text, s.calls, s.missing) for s in a] == [(s.text, s.calls, s.missing) for s in b]
+    several = [s for s in a if len(s.calls) > 1]
+    assert any(len(s.calls) == 6 for s in several)  # all the lights: one per room
+    assert any({c.name for c in s.calls} == {"set_light", "set_fan"} for s in several)
+    assert any(s.text.split()[0] in ("don't", "do") or " don't " in s.text
+               for s in a if not s.calls)
+    for s in a:
+        if s.missing:
+            tool, param = s.missing
+            assert param in required_keys(config.tools[tool].parameters)
+        for c in s.calls:
+            config.tools.validate(c)
+
+
+def test_no_call_samples_never_read_as_a_tools_phrasing(config: Config) -> None:
+    patterns = [template_pattern(Template(t, e.say.lower(), {}, {}))
+                for t in config.tools for e in t.examples]
+    for s in _samples(config):
+        if s.calls or s.missing or "don't" in s.text or "do not" in s.text:
+            continue
+        assert not any(p.fullmatch(normalized(s.text)) for p in patterns), s.text
+
+
+def test_every_eval_set_is_held_out(config: Config) -> None:
+    sets = sorted((ROOT / "deploy" / "eval").glob("*.jsonl"))
+    assert {p.name for p in sets} >= {"everyday_dev.jsonl", "everyday_test.jsonl"}
+    held = [json.loads(line)["text"] for p in sets for line in p.read_text().splitlines()
+            if line.strip()]
+    heard = {normalized(s.text) for s in synthesize(list(config.tools), avoid=held)}
+    assert not heard & {normalized(t) for t in held}
+
+
+# -- with the model ------------------------------------------------------------------------
+
+
+@pytest.mark.model
+def test_answers_replay_several_calls_and_clarifications(home_caller: ToolCaller) -> None:
+    engine = home_caller.engine
+    tokens, points = answer(home_caller, KITCHEN_ON, more=(BEDROOM_ON,), stop=True)
+    text = engine.detokenize(tokens)
+    assert text.count("<start_function_call>") == 2
+    assert text.endswith("<end_function_call><start_function_response>")
+    tokens, points = answer(home_caller, None, missing=("start_timer", "minutes"))
+    assert engine.detokenize(tokens) == "Which minutes for start_timer?<end_of_turn>"
+    assert points[0].index == 0 and points[0].candidates is None
+
+
+@pytest.mark.model
+def test_one_call_without_joining_words_is_never_asked_for_another(
+        home_caller: ToolCaller, monkeypatch: pytest.MonkeyPatch) -> None:
+    import appliance.caller.caller as caller_module
+
+    limits: list[int] = []
+    real = caller_module.walk_calls
+
+    def spy(d: Any, tools: Any, *, max_calls: int = 1) -> Any:
+        limits.append(max_calls)
+        return real(d, tools, max_calls=max_calls)
+
+    monkeypatch.setattr(caller_module, "walk_calls", spy)
+    for text in ("turn on the kitchen light", "set a timer for ten minutes"):
+        d = home_caller.decide(text)
+        assert len(d.calls) <= 1 and d.error is None
+    several = home_caller.decide("turn on the kitchen and the bedroom light")
+    assert limits[:2] == [1, 1] and (not several.calls or limits[2] == home_caller.max_calls)
+    for c in several.calls:
+        home_caller.toolbox.validate(c)
+
+
+@pytest.mark.model
+def test_confidence_is_a_probability_and_a_threshold_refuses(home_caller: ToolCaller) -> None:
+    d = home_caller.decide("turn on the kitchen light")
+    assert d.confidence is not None and 0.0 < d.confidence <= 1.0
+    home_caller.min_confidence = 1.01
+    try:
+        refused = home_caller.decide("turn on the kitchen light")
+    finally:
+        home_caller.min_confidence = 0.0
+    assert not refused.calls and "not sure enough" in (refused.error or "")
