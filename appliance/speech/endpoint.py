@@ -84,8 +84,48 @@ class Utterance:
         return len(self.audio) / 32000
 
 
+class _Segments:
+    """What both endpointers share: an utterance closed, and the input's end."""
+
+    _in_speech: bool
+    _utt: list[bytes]
+    _utt_start: int
+
+    def push(self, frame: bytes) -> Iterator[tuple[str, Any]]:
+        raise NotImplementedError
+
+    def _end(self, reason: str) -> Iterator[tuple[str, Any]]:
+        raise NotImplementedError
+
+    def finish(self) -> Iterator[tuple[str, Any]]:
+        """The input ended: close an utterance in progress."""
+        if self._in_speech:
+            yield from self._end("end_of_input")
+
+    def _close(self, reason: str, counted: int, minimum: int,
+               what: str) -> Iterator[tuple[str, Any]]:
+        """The utterance so far, or a drop when it held too little ``what``."""
+        self._in_speech = False
+        audio = b"".join(self._utt)
+        start = self._utt_start * FRAME_MS / 1000
+        self._utt = []
+        if counted < minimum:
+            yield "drop", f"only {counted * FRAME_MS} ms of {what}"
+            return
+        yield "end", Utterance(audio, start, start + len(audio) / 32000, reason)
+
+    def utterances(self, frames: Iterable[bytes]) -> Iterator[Utterance]:
+        for frame in frames:
+            for kind, value in self.push(frame):
+                if kind == "end":
+                    yield value
+        for kind, value in self.finish():
+            if kind == "end":
+                yield value
+
+
 @dataclass
-class Endpointer:
+class Endpointer(_Segments):
     """Feed frames with :meth:`push`; it yields events as speech starts, goes on and ends.
 
     Events: ``("start", frames_so_far)``, ``("frame", frame)`` for each frame inside an
@@ -174,30 +214,9 @@ class Endpointer:
                 self.floor_db = quiet
             yield from self._end("max_length")
 
-    def finish(self) -> Iterator[tuple[str, Any]]:
-        """The input ended: close an utterance in progress."""
-        if self._in_speech:
-            yield from self._end("end_of_input")
-
     def _end(self, reason: str) -> Iterator[tuple[str, Any]]:
-        self._in_speech = False
         self._loud_run = 0
-        audio = b"".join(self._utt)
-        start = self._utt_start * FRAME_MS / 1000
-        self._utt = []
-        if self._loud_total < self._min_loud:
-            yield "drop", f"only {self._loud_total * FRAME_MS} ms of sound"
-            return
-        yield "end", Utterance(audio, start, start + len(audio) / 32000, reason)
-
-    def utterances(self, frames: Iterator[bytes]) -> Iterator[Utterance]:
-        for frame in frames:
-            for kind, value in self.push(frame):
-                if kind == "end":
-                    yield value
-        for kind, value in self.finish():
-            if kind == "end":
-                yield value
+        yield from self._close(reason, self._loud_total, self._min_loud, "sound")
 
 
 class VoiceActivity:
@@ -233,7 +252,7 @@ class VoiceActivity:
 
 
 @dataclass
-class VadEndpointer:
+class VadEndpointer(_Segments):
     """The same events as :class:`Endpointer`, with pymicro-vad deciding what is speech.
 
     :meth:`push` takes an optional probability already computed for the frame, so a
@@ -306,30 +325,9 @@ class VadEndpointer:
             self._overrun, self._quiet_run = True, 0
             yield from self._end("max_length")
 
-    def finish(self) -> Iterator[tuple[str, Any]]:
-        """The input ended: close an utterance in progress."""
-        if self._in_speech:
-            yield from self._end("end_of_input")
-
     def _end(self, reason: str) -> Iterator[tuple[str, Any]]:
-        self._in_speech = False
         self._speech_run = 0
-        audio = b"".join(self._utt)
-        start = self._utt_start * FRAME_MS / 1000
-        self._utt = []
-        if self._speech_total < self._min_speech:
-            yield "drop", f"only {self._speech_total * FRAME_MS} ms of speech"
-            return
-        yield "end", Utterance(audio, start, start + len(audio) / 32000, reason)
-
-    def utterances(self, frames: Iterable[bytes]) -> Iterator[Utterance]:
-        for frame in frames:
-            for kind, value in self.push(frame):
-                if kind == "end":
-                    yield value
-        for kind, value in self.finish():
-            if kind == "end":
-                yield value
+        yield from self._close(reason, self._speech_total, self._min_speech, "speech")
 
 
 AnyEndpointer = Endpointer | VadEndpointer
