@@ -372,3 +372,85 @@ def test_a_tools_say_template_is_the_spoken_answer(factory: MockFactory) -> None
     tools["set_light"]["say"] = "The {{ room "
     with pytest.raises(ConfigError, match=rf"tools\[{i}\]\.say: bad template"):
         parse_config(raw, source="t.yaml")
+
+
+def test_slow_http_servers_do_not_hold_up_a_gpio_command(tmp_path: Path,
+                                                         factory: MockFactory) -> None:
+    """Four actions on a server that trickles its headers take every action worker; each
+    gives up at its bound, so the next GPIO command waits no longer than that."""
+    from appliance.config import load_yaml, parse_config
+
+    from .httpserver import LoopbackServer, Reply
+
+    with LoopbackServer(Reply(trickle_s=0.05, trickle_headers=True)) as server:
+        raw = load_yaml(HOME_YAML.read_text(), source=str(HOME_YAML))
+        for tool in raw["tools"]:
+            if tool["name"] == "play_music":
+                tool["action"]["url"] = f"http://{server.host}/play"
+        raw["http"] = {"allowed_hosts": [server.host, "wttr.in"], "timeout_s": 0.5}
+        config = parse_config(raw, source="t.yaml")
+        bound = 2 * config.http.timeout_s + 1
+
+        async def scenario() -> tuple[RecordingLink, float]:
+            link = RecordingLink()
+            runner = Runner(core_for(config, factory), Journal(tmp_path / "j.sqlite3"),
+                            TOPICS, link, workers=4)
+            for i in range(4):
+                runner.accept(Request(f"slow{i}", "mqtt", call=ToolCall(
+                    "play_music", {"query": f"song {i}"})))
+            await asyncio.sleep(0.2)  # all four workers are waiting on the server
+            t0 = asyncio.get_running_loop().time()
+            outcome = await runner.process(Request("light", "mqtt", call=ToolCall(
+                "set_light", {"room": "kitchen", "state": "on"})))
+            waited = asyncio.get_running_loop().time() - t0
+            assert outcome.ok
+            await settle(runner)
+            runner.close()
+            return link, waited
+
+        link, waited = asyncio.run(scenario())
+    assert waited < bound + 5, waited  # the product's bound, with room for a busy machine
+    slow = [r for r in link.results() if str(r["id"]).startswith("slow")]
+    assert len(slow) == 4, slow
+    assert all("no complete answer" in str(r["result"]["error"]) for r in slow), slow
+    factory.pin(17).assert_states([False, True])
+
+
+def test_a_full_disk_gets_the_sender_an_error_result(tmp_path: Path, config: Config,
+                                                     factory: MockFactory) -> None:
+    import os
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
+    state = tmp_path / "state"
+    state.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(state)],
+                   check=True)
+    try:
+        journal = Journal(state / "j.sqlite3")
+        try:  # fill what is left
+            with (state / "filler").open("wb") as f:
+                while True:
+                    f.write(b"\0" * 4096)
+                    f.flush()
+        except OSError:
+            pass
+
+        async def scenario() -> RecordingLink:
+            link = RecordingLink()
+            runner = Runner(core_for(config, factory), journal, TOPICS, link)
+            routes = MqttRoutes(runner, link, config.device)
+            big = {"id": "c1", "text": "turn on the light " * 200}
+            routes.message(Inbound(TOPICS.command, json.dumps(big).encode(), mid=5, qos=1))
+            await settle(runner)
+            runner.close()
+            return link
+
+        link = asyncio.run(scenario())
+        journal.close()
+    finally:
+        subprocess.run(["umount", "-l", str(state)], check=False)
+    assert link.acked == [5]
+    (result,) = link.results()
+    assert result["id"] == "c1" and not result["ok"] and "journal" in str(result["error"])
