@@ -44,7 +44,8 @@ class ModelSettings:
     few_shot: bool = True
     """Put the tools' example phrasings in the prompt as worked examples (without an adapter)."""
     repack: bool = False
-    """Let llama.cpp keep a repacked copy of the weights: ~10% faster, ~150 MB more memory."""
+    """Let llama.cpp keep a repacked copy of the weights: ~10% faster, ~150 MB more memory.
+    Off by default: on a CPU with AMX tiles its repacked path crashed llama.cpp here."""
     strings: Literal["words", "free"] = "words"
     """Free-text arguments (a city, a song): ``words`` copies them from what was said, so a
     name is never misspelt or invented; ``free`` lets the model write any text."""
