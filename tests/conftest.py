@@ -25,6 +25,24 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
     b.remove()
 
 
+@pytest.fixture
+def factory():  # type: ignore[no-untyped-def]
+    """gpiozero's mock pins (PWM-capable), reset after the test."""
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+    f = MockFactory(pin_class=MockPWMPin)
+    yield f
+    f.reset()
+
+
+@pytest.fixture
+def config():  # type: ignore[no-untyped-def]
+    """The demo home, loaded afresh for the test."""
+    from appliance.config import load_config
+
+    return load_config(HOME_YAML)
+
+
 @pytest.fixture(scope="session")
 def home_config():  # type: ignore[no-untyped-def]
     from appliance.config import load_config

@@ -79,3 +79,20 @@ def concat(parts: list[Path], dst: Path) -> Path:
     subprocess.run([_need("sox"), "-q", *map(str, parts), str(dst)], check=True,
                    capture_output=True)
     return dst
+
+
+def content_words(text: str) -> list[str]:
+    """The words that carry meaning (articles and politeness left out), for comparing what
+    was heard with what was said."""
+    from appliance.english import OPTIONAL
+
+    return [w for w in text.split() if w not in OPTIONAL]
+
+
+def home_pipeline(tools: object) -> object:
+    """A voice pipeline on the default settings with the demo home's tools."""
+    from appliance.speech.pipeline import VoicePipeline, make_recognizer
+    from appliance.speech.settings import SpeechSettings
+
+    settings = SpeechSettings()
+    return VoicePipeline(settings, make_recognizer(settings, tools))  # type: ignore[arg-type]

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gpiozero.pins.mock import MockFactory, MockPWMPin
+from gpiozero.pins.mock import MockFactory
 
-from appliance.config import load_config
 from appliance.daemon.commands import parse_command
 from appliance.daemon.journal import Journal
 from appliance.daemon.link import Inbound
@@ -55,18 +53,6 @@ class RecordingLink:
 
     def results(self) -> list[dict[str, object]]:
         return [json.loads(p) for p in self.on(TOPICS.result)]
-
-
-@pytest.fixture
-def factory() -> Iterator[MockFactory]:
-    f = MockFactory(pin_class=MockPWMPin)
-    yield f
-    f.reset()
-
-
-@pytest.fixture
-def config() -> Config:
-    return load_config(HOME_YAML)
 
 
 def core_for(config: Config, factory: MockFactory, clock: list[float] | None = None

@@ -11,23 +11,17 @@ import pytest
 
 from appliance.caller import ToolCaller
 from appliance.caller.grammar import required_keys, walk_calls
-from appliance.config import load_config
 from appliance.finetune.data import normalized, synthesize
 from appliance.finetune.everyday import Template, template_pattern
 from appliance.finetune.replay import answer
 from appliance.messages import ToolCall
 from appliance.settings import Config
 
-from .conftest import HOME_YAML, ROOT
+from .conftest import ROOT
 
 KITCHEN_ON = ToolCall("set_light", {"room": "kitchen", "state": "on"})
 BEDROOM_ON = ToolCall("set_light", {"room": "bedroom", "state": "on"})
 GARAGE_OPEN = ToolCall("garage_door", {"action": "open"})
-
-
-@pytest.fixture
-def config() -> Config:
-    return load_config(HOME_YAML)
 
 
 def test_a_default_makes_a_key_optional_in_the_grammar() -> None:

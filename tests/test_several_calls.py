@@ -4,12 +4,9 @@ in order (confirmation per call), and how the evaluation scores them."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
-from gpiozero.pins.mock import MockFactory, MockPWMPin
+from gpiozero.pins.mock import MockFactory
 
-from appliance.config import load_config
 from appliance.evaluation.runner import Tally, expected_calls, run_home, score_calls
 from appliance.executors.dispatch import Dispatcher
 from appliance.executors.gpio import GpioExecutor
@@ -18,23 +15,9 @@ from appliance.handler import RequestHandler
 from appliance.messages import Decision, Outcome, Request, ToolCall
 from appliance.settings import Config
 
-from .conftest import HOME_YAML
-
 KITCHEN_ON = ToolCall("set_light", {"room": "kitchen", "state": "on"})
 BEDROOM_ON = ToolCall("set_light", {"room": "bedroom", "state": "on"})
 GARAGE_OPEN = ToolCall("garage_door", {"action": "open"})
-
-
-@pytest.fixture
-def factory() -> Iterator[MockFactory]:
-    f = MockFactory(pin_class=MockPWMPin)
-    yield f
-    f.reset()
-
-
-@pytest.fixture
-def config() -> Config:
-    return load_config(HOME_YAML)
 
 
 class Says:

@@ -12,14 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from appliance.english import OPTIONAL
 from appliance.errors import AudioError
 from appliance.speech.audio import open_input
-from appliance.speech.pipeline import Heard, VoicePipeline, make_recognizer
-from appliance.speech.settings import SpeechSettings
+from appliance.speech.pipeline import Heard, VoicePipeline
 from appliance.speech.wav import DcBlocker, frames_of, read_wav
 from tests.conftest import HOME_YAML, ROOT
-from tests.speech import samples, say, sox, write
+from tests.speech import content_words, home_pipeline, samples, say, sox, write
 
 MONOLOGUE = (
     "Let me tell you about my holiday. We drove for six hours to the coast, and the "
@@ -30,14 +28,10 @@ MONOLOGUE = (
 )
 
 
-def _content(text: str) -> list[str]:
-    return [w for w in text.split() if w not in OPTIONAL]
-
-
 @pytest.fixture(scope="module")
 def pipeline(home_config) -> VoicePipeline:  # type: ignore[no-untyped-def]
-    settings = SpeechSettings()
-    return VoicePipeline(settings, make_recognizer(settings, home_config.tools))
+    made: VoicePipeline = home_pipeline(home_config.tools)  # type: ignore[assignment]
+    return made
 
 
 def _run(pipeline: VoicePipeline, x: np.ndarray) -> list[Heard]:
@@ -100,7 +94,7 @@ def test_other_rates_and_channels_are_heard(tmp_path: Path, pipeline: VoicePipel
     speech = say("open the garage door", tmp_path / "s.wav", pad=(0.3, 1.0))
     other = read_wav(sox(speech, tmp_path / f"{rate}.wav", rate=rate, channels=channels))
     [heard] = _run(pipeline, other.samples)
-    assert _content(heard.transcript.heard) == ["open", "garage", "door"], heard
+    assert content_words(heard.transcript.heard) == ["open", "garage", "door"], heard
 
 
 def test_dc_offset_and_clipping(tmp_path: Path, pipeline: VoicePipeline) -> None:
@@ -111,7 +105,7 @@ def test_dc_offset_and_clipping(tmp_path: Path, pipeline: VoicePipeline) -> None
     [clipped] = _run(pipeline, np.clip(x * 8, -32768, 32767))  # 18 dB over full scale
     assert clipped.command is None and "clipped" in (clipped.note or "")
     [loud] = _run(pipeline, np.clip(x * 1.5, -32768, 32767))  # a little clipping is fine
-    assert loud.command is not None and _content(loud.command) == ["open", "garage", "door"]
+    assert loud.command is not None and content_words(loud.command) == ["open", "garage", "door"]
     # The blocker itself: the offset gone, the speech kept.
     frame = (np.full(480, 5000) + np.sin(np.arange(480)) * 1000).astype("<i2").tobytes()
     out = np.frombuffer(DcBlocker().process(frame), dtype="<i2")

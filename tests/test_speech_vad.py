@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from appliance.english import OPTIONAL
 from appliance.speech.endpoint import (
     Endpointer,
     EndpointSettings,
@@ -21,24 +20,19 @@ from appliance.speech.endpoint import (
     VoiceActivity,
     make_endpointer,
 )
-from appliance.speech.pipeline import VoicePipeline, make_recognizer
-from appliance.speech.settings import SpeechSettings
+from appliance.speech.pipeline import VoicePipeline
 from appliance.speech.wav import frames_of, read_wav
-from tests.speech import mix, samples, say, sox, write
+from tests.speech import content_words, home_pipeline, mix, samples, say, sox, write
 
 # The issue's own examples: with the energy endpointer their first words were lost.
 FIRST_WORDS = ["switch off the lights in the bedroom", "garage light off please",
                "turn the fan on high", "open the garage door"]
 
 
-def _content(text: str) -> list[str]:
-    return [w for w in text.split() if w not in OPTIONAL]
-
-
 @pytest.fixture(scope="module")
 def pipeline(home_config) -> VoicePipeline:  # type: ignore[no-untyped-def]
-    settings = SpeechSettings()
-    return VoicePipeline(settings, make_recognizer(settings, home_config.tools))
+    made: VoicePipeline = home_pipeline(home_config.tools)  # type: ignore[assignment]
+    return made
 
 
 def _heard(pipeline: VoicePipeline, wav: Path) -> list[str]:
@@ -53,7 +47,7 @@ def test_a_recording_that_starts_with_speech_keeps_its_first_word(
         wav = say(text, tmp_path / f"{i}.wav", voice=voice, pad=(0, 0.8), trim=True)
         assert np.abs(samples(wav)[:480]).max() > 300  # speech from the first 30 ms
         [heard] = _heard(pipeline, wav)
-        assert _content(heard)[:1] == _content(text)[:1], (voice, text, heard)
+        assert content_words(heard)[:1] == content_words(text)[:1], (voice, text, heard)
 
 
 def test_the_same_recording_after_silence_or_noise(tmp_path: Path,
@@ -65,7 +59,7 @@ def test_the_same_recording_after_silence_or_noise(tmp_path: Path,
     for name, before in (("silence", quiet), ("noise", noise[:16000] * 0.05)):
         wav = write(tmp_path / f"{name}.wav", np.concatenate([before, speech]))
         [heard] = _heard(pipeline, wav)
-        assert _content(heard)[:2] == ["switch", "off"], (name, heard)
+        assert content_words(heard)[:2] == ["switch", "off"], (name, heard)
 
 
 def test_the_vad_finds_speech_from_the_first_frame_where_energy_cannot(tmp_path: Path) -> None:
