@@ -125,10 +125,9 @@ class RequestHandler:
         if not tool.confirm or request.confirmed:
             return self.dispatcher.execute(call, dry_run=request.dry_run)
         preview = self.dispatcher.execute(call, dry_run=True)
-        if request.dry_run or not preview.ok:
-            # Say what would be done; never hold a call that could not be carried out.
-            if not preview.ok:
-                return preview
+        if not preview.ok:  # never hold a call that could not be carried out
+            return preview
+        if request.dry_run:  # say what would be done
             return ActionResult(preview.tool, True, f"{preview.done} (after confirmation)",
                                 preview.value)
         return self._hold(request.id, text, call, preview)

@@ -19,12 +19,12 @@ import logging
 import shutil
 import subprocess
 import threading
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from appliance.daemon.commands import new_id
 from appliance.daemon.service import Service
 from appliance.errors import ApplianceError, AudioError
 from appliance.executors.pins import SharedPins
@@ -191,7 +191,7 @@ def attach(service: Service, config: Config, pins: SharedPins) -> None:
     holder: dict[str, asyncio.AbstractEventLoop] = {}
 
     async def request(heard: Heard) -> Outcome:
-        req = Request(str(uuid.uuid4()), "voice", text=heard.command or "")
+        req = Request(new_id(), "voice", text=heard.command or "")
         runner.publish(runner.topics.event("transcript"),
                        json.dumps({"id": req.id, "text": req.text}))
         return await runner.submit(req)

@@ -14,9 +14,9 @@ import json
 import logging
 import signal
 import sys
-import uuid
 from collections.abc import Callable
 
+from appliance.daemon.commands import new_id
 from appliance.daemon.journal import Journal
 from appliance.daemon.link import Inbound, Link
 from appliance.daemon.notify import Notifier
@@ -166,6 +166,6 @@ class Service:
             if not line:
                 return
             if line.strip():
-                request = Request(str(uuid.uuid4()), "cli", text=line.strip())
+                request = Request(new_id(), "cli", text=line.strip())
                 outcome = await self.runner.submit(request)
                 print(json.dumps(outcome.to_dict()), flush=True)
