@@ -8,6 +8,7 @@ given). Needs the finetune extra: ``pip install -e '.[finetune]'`` (CPU torch is
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -45,15 +46,19 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+# What the finetune extra brings (pyproject.toml); looked for before minutes of data making.
+FINETUNE_MODULES = ("torch", "transformers", "peft", "gguf")
+
+
 def run(args: argparse.Namespace) -> int:
-    try:
-        from appliance.finetune.train import TrainSettings, export_lora_gguf, train
-    except ImportError as exc:
-        raise ConfigError(f"training needs the finetune extra ({exc.name} is missing): "
-                          "pip install -e '.[finetune]'") from None
+    missing = [name for name in FINETUNE_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigError(f"training needs the finetune extra ({', '.join(missing)} missing): "
+                          "pip install -e '.[finetune]'")
     from appliance.caller import ToolCaller
     from appliance.caller.engine import Engine
     from appliance.finetune.data import drop_leaks, iter_jsonl, leaks, synthesize
+    from appliance.finetune.train import TrainSettings, export_lora_gguf, train
     from appliance.modelstore import embedded_model
 
     config = config_from(args)

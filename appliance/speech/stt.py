@@ -9,9 +9,10 @@ transcript need not be one of the example phrasings: the tool caller decides whe
 a command. Refused here, with the reason (``text`` empty, ``rejected`` says why): words
 outside the vocabulary (vosk's ``[unk]``), a lookalike name this appliance does not have,
 a content word said twice outside the phrasings (forced decoding of long speech, or two
-commands in one breath), and transcripts the engine is unsure of (:data:`MIN_CONFIDENCE`:
-pocketsphinx's N-best agreement, vosk's word confidences), as noise and other speech often
-are. Everything else goes to the tool caller, which may still find no call in it.
+commands in one breath; a restart, "turn on the turn on the light", is one phrasing), and
+transcripts the engine is unsure of (:data:`MIN_CONFIDENCE`: pocketsphinx's N-best
+agreement, vosk's word confidences), as noise and other speech often are. Everything else goes
+to the tool caller, which may still find no call in it.
 """
 
 from __future__ import annotations
@@ -158,6 +159,11 @@ class _Timed:
             return replace(out, text="", rejected="words outside this appliance's vocabulary")
         if not heard or self.grammar is None:
             return out
+        fluent = without_restarts(heard)
+        if fluent != heard and self.grammar.accepts(fluent):
+            # A restart ("turn on the turn on the kitchen light") said one phrasing.
+            heard = fluent
+            out = replace(out, text=fluent)
         strangers = self.grammar.decoys_in(heard)
         if strangers:
             return replace(out, text="", rejected=f"{', '.join(strangers)}: not a name this "
@@ -183,6 +189,25 @@ class _Timed:
                                                       f"enough to pass it on (confidence "
                                                       f"{confidence:.2f})")
         return out
+
+
+def without_restarts(text: str, longest: int = 4) -> str:
+    """``text`` with each run of a word group said again straight after itself kept once:
+    "the the light" and "turn on turn on the light" become "the light", "turn on the light".
+    A number said twice stays: "fifty fifty" may be fifty-five misheard, not fifty."""
+    words = text.split()
+    n = longest
+    while n >= 1:
+        i, changed = 0, False
+        while i + 2 * n <= len(words):
+            group = words[i:i + n]
+            if group == words[i + n:i + 2 * n] and not NUMBER_WORDS.intersection(group):
+                del words[i + n:i + 2 * n]
+                changed = True
+            else:
+                i += 1
+        n = n if changed else n - 1
+    return " ".join(words)
 
 
 def _clean(word: str) -> str:
