@@ -37,8 +37,12 @@ class ModelSettings:
     """Fingerprint of the tool declarations the adapter was trained for (staleness check)."""
     threads: int | None = None
     """CPU threads for inference; ``None`` picks the measured best for this machine."""
-    context: int = 2048
-    """Context length in tokens (tool prompt plus one exchange)."""
+    context: int | None = None
+    """Context length in tokens (tool prompt plus one exchange); ``None`` sizes it from the
+    tool prompt, so forty tools with long enums need no setting."""
+    enum_shown: int | None = 12
+    """The most values of an enum the prompt spells out (the decoder always holds the value
+    to the whole enum); ``None``: all of them."""
     batch: int = 32
     """Batch and micro-batch size; bounds the compute buffer (batch x vocabulary logits)."""
     few_shot: bool = True

@@ -85,3 +85,19 @@ def test_tool_prompt_has_bos_examples_and_no_call_example() -> None:
             "<end_of_turn>\n") in text
     assert prompt.NO_CALL_REPLY in text
     assert prompt.NO_CALL_REPLY not in prompt.tool_prompt([tool], few_shot=False)
+
+
+def test_a_long_enum_shows_its_first_values_and_says_how_many() -> None:
+    lamps = [f"lamp {i}" for i in range(30)]
+    tool = Tool("set_lamp", "Switch a lamp.", {"type": "object", "properties": {
+        "lamp": {"type": "string", "enum": lamps, "description": "Which lamp"},
+        "state": {"type": "string", "enum": ["on", "off"]}}, "required": ["lamp", "state"]})
+    compact = prompt.render_declaration(tool)
+    assert "Which lamp (one of 30 values, the first 12 shown)" in compact
+    assert "lamp 11<escape>]" in compact and "lamp 12" not in compact
+    assert "enum:[<escape>on<escape>,<escape>off<escape>]" in compact  # short enums whole
+    full = prompt.render_declaration(tool, enum_shown=None)
+    assert "lamp 29<escape>]" in full and "values" not in full
+    # Nothing changes for a config whose enums are all short (the demo home's adapter).
+    assert prompt.render_declaration(WEATHER, enum_shown=1) != GOOGLE_DECLARATION
+    assert prompt.render_declaration(WEATHER, enum_shown=2) == GOOGLE_DECLARATION

@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal
@@ -57,7 +57,8 @@ class ToolCaller:
 
     def __init__(self, toolbox: Toolbox, engine: Engine, *, few_shot: bool = True,
                  cache_dir: Path | None = None, strings: StringMode = "free",
-                 max_calls: int = 8, min_confidence: float = 0.0):
+                 max_calls: int = 8, min_confidence: float = 0.0,
+                 enum_shown: int | None = prompt.ENUM_SHOWN):
         """``strings="words"`` makes every free-text argument a span of the request's words
         (what a voice appliance's places, songs and names are); ``"free"`` lets the model
         write any text (what general function calling, such as BFCL, needs)."""
@@ -72,9 +73,7 @@ class ToolCaller:
         self.max_calls = max_calls
         self.min_confidence = min_confidence
         self._lock = threading.Lock()
-        self._prompt_text = prompt.tool_prompt(self.tools, few_shot=few_shot) + (
-            f"{prompt.START_TURN}user\n"
-        )
+        self._prompt_text = self.prompt_text(self.tools, few_shot, enum_shown)
         self._prefix = engine.tokenize(self._prompt_text)
         self._suffix = engine.tokenize(f"{prompt.END_TURN}\n{prompt.START_TURN}model\n")
         self._call_prefix = engine.tokenize(CALL_PREFIX)
@@ -98,15 +97,49 @@ class ToolCaller:
                                                                   config.tools.fingerprint()):
             log.warning(
                 "adapter %s was trained for other tool declarations (fingerprint %s, now %s): "
-                "it is stale; retrain it with `tools/finetune --config CONFIG`",
-                adapter, settings.adapter_tools, config.tools.fingerprint(),
+                "it is stale; retrain it with `appliance train --config %s --write-config`",
+                adapter, settings.adapter_tools, config.tools.fingerprint(), config.source,
             )
-        engine = Engine(path, adapter=adapter, threads=threads or settings.threads,
-                        context=settings.context, batch=settings.batch, repack=settings.repack)
         # Worked examples help the bare model; an adapter was trained without them.
-        return cls(config.tools, engine, few_shot=settings.few_shot and adapter is None,
-                   cache_dir=cache_dir(), strings=settings.strings,
-                   max_calls=settings.max_calls, min_confidence=settings.min_confidence)
+        return cls.open(config.tools, path, adapter=adapter,
+                        few_shot=settings.few_shot and adapter is None,
+                        context=settings.context, threads=threads or settings.threads,
+                        batch=settings.batch, repack=settings.repack, cache_dir=cache_dir(),
+                        strings=settings.strings, max_calls=settings.max_calls,
+                        min_confidence=settings.min_confidence, enum_shown=settings.enum_shown)
+
+    @classmethod
+    def open(cls, toolbox: Toolbox, model: Path, *, adapter: Path | None = None,
+             few_shot: bool = True, context: int | None = None, threads: int | None = None,
+             batch: int = 32, repack: bool = False, cache_dir: Path | None = None,
+             strings: StringMode = "free", max_calls: int = 8,
+             min_confidence: float = 0.0,
+             enum_shown: int | None = prompt.ENUM_SHOWN) -> ToolCaller:
+        """A caller on its own engine; ``context=None`` sizes the context from the prompt
+        (:func:`context_for`), so a large config needs no setting."""
+        engine = Engine(model, adapter=adapter, threads=threads, batch=batch, repack=repack,
+                        context=context or MIN_CONTEXT)
+        if context is None:
+            text = cls.prompt_text(toolbox, few_shot, enum_shown)
+            needed = context_for(len(engine.tokenize(text)))
+            if needed > engine.context:
+                engine.close()
+                engine = Engine(model, adapter=adapter, threads=threads, batch=batch,
+                                repack=repack, context=needed)
+        try:
+            return cls(toolbox, engine, few_shot=few_shot, cache_dir=cache_dir, strings=strings,
+                       max_calls=max_calls, min_confidence=min_confidence,
+                       enum_shown=enum_shown)
+        except BaseException:
+            engine.close()
+            raise
+
+    @staticmethod
+    def prompt_text(tools: Iterable[Tool], few_shot: bool,
+                    enum_shown: int | None = prompt.ENUM_SHOWN) -> str:
+        """What the model reads before each request: the tools, then the user turn's start."""
+        return prompt.tool_prompt(tuple(tools), few_shot=few_shot,
+                                  enum_shown=enum_shown) + f"{prompt.START_TURN}user\n"
 
     def _cache_file(self, directory: Path) -> Path:
         """The prompt's KV snapshot is only valid for this model, adapter and prompt."""
@@ -234,6 +267,18 @@ class ToolCaller:
 
     def close(self) -> None:
         self.engine.close()
+
+
+MIN_CONTEXT = 2048
+"""The context a caller opens with: the demo home's prompt (about 1,250 tokens) and room."""
+REQUEST_ROOM = 512
+"""Tokens kept free after the tool prompt: the request's words and every call it makes."""
+
+
+def context_for(prompt_tokens: int) -> int:
+    """The context for a prompt of ``prompt_tokens``: room for one exchange after it, in
+    steps of 256 (llama.cpp's KV cache costs little: the sliding-window layers hold 512)."""
+    return max(MIN_CONTEXT, -(-(prompt_tokens + REQUEST_ROOM) // 256) * 256)
 
 
 def counts_in_minutes(tools: Sequence[Tool]) -> bool:

@@ -48,32 +48,45 @@ def _schema_type(schema: Mapping[str, Any]) -> str:
     return str(kind).upper()
 
 
-def render_schema(schema: Mapping[str, Any]) -> str:
-    """One schema node as ``{description:...,enum:[...],...,type:<escape>T<escape>}``."""
+ENUM_SHOWN = 12
+"""The most values of one enum the prompt spells out. The decoder is held to the full enum
+whatever the prompt shows, so thirty device names need not cost the prompt thirty: the
+first ones show the model what kind of value it is, and the description says how many."""
+
+
+def render_schema(schema: Mapping[str, Any], *, enum_shown: int | None = ENUM_SHOWN) -> str:
+    """One schema node as ``{description:...,enum:[...],...,type:<escape>T<escape>}``;
+    ``enum_shown=None`` spells out every enum value."""
     fields: dict[str, str] = {}
-    if "description" in schema:
-        fields["description"] = escape(str(schema["description"]))
+    description = schema.get("description")
+    values = list(schema.get("enum", ()))
+    if "enum" in schema and enum_shown is not None and len(values) > enum_shown:
+        more = f"one of {len(values)} values, the first {enum_shown} shown"
+        description = f"{description} ({more})" if description else more.capitalize()
+        values = values[:enum_shown]
+    if description is not None:
+        fields["description"] = escape(str(description))
     if "enum" in schema:
-        fields["enum"] = "[" + ",".join(render_value(v) for v in schema["enum"]) + "]"
+        fields["enum"] = "[" + ",".join(render_value(v) for v in values) + "]"
     kind = _schema_type(schema)
     if kind == "OBJECT":
         props = schema.get("properties", {})
-        fields["properties"] = (
-            "{" + ",".join(f"{k}:{render_schema(props[k])}" for k in sorted(props)) + "}"
-        )
+        fields["properties"] = "{" + ",".join(
+            f"{k}:{render_schema(props[k], enum_shown=enum_shown)}" for k in sorted(props)
+        ) + "}"
         if schema.get("required"):
             fields["required"] = "[" + ",".join(escape(r) for r in schema["required"]) + "]"
     if kind == "ARRAY" and "items" in schema:
-        fields["items"] = render_schema(schema["items"])
+        fields["items"] = render_schema(schema["items"], enum_shown=enum_shown)
     fields["type"] = escape(kind)
     return "{" + ",".join(f"{k}:{fields[k]}" for k in sorted(fields)) + "}"
 
 
-def render_declaration(tool: Tool) -> str:
+def render_declaration(tool: Tool, *, enum_shown: int | None = ENUM_SHOWN) -> str:
     fields = {"description": escape(tool.description)}
     params = tool.parameters
     if params.get("properties") or params.get("required"):
-        fields["parameters"] = render_schema(params)
+        fields["parameters"] = render_schema(params, enum_shown=enum_shown)
     body = ",".join(f"{k}:{fields[k]}" for k in sorted(fields))
     return f"{START_DECL}declaration:{tool.name}{{{body}}}{END_DECL}"
 
@@ -103,8 +116,8 @@ def render_call(call: ToolCall) -> str:
     return f"{START_CALL}call:{call.name}{render_value(dict(call.arguments))}{END_CALL}"
 
 
-def developer_turn(tools: Iterable[Tool]) -> str:
-    decls = "".join(render_declaration(t) for t in tools)
+def developer_turn(tools: Iterable[Tool], *, enum_shown: int | None = ENUM_SHOWN) -> str:
+    decls = "".join(render_declaration(t, enum_shown=enum_shown) for t in tools)
     return f"{START_TURN}developer\n{ACTIVATION}{decls}{END_TURN}\n"
 
 
@@ -134,9 +147,10 @@ def few_shot_examples(tools: Sequence[Tool]) -> list[tuple[str, ToolCall | None]
     return shots
 
 
-def tool_prompt(tools: Sequence[Tool], *, few_shot: bool = True, bos: bool = True) -> str:
+def tool_prompt(tools: Sequence[Tool], *, few_shot: bool = True, bos: bool = True,
+                enum_shown: int | None = ENUM_SHOWN) -> str:
     """The fixed part of every request: evaluated once per process and kept in the KV cache."""
-    prefix = (BOS if bos else "") + developer_turn(tools)
+    prefix = (BOS if bos else "") + developer_turn(tools, enum_shown=enum_shown)
     if few_shot:
         prefix += example_turns(few_shot_examples(tools))
     return prefix

@@ -8,11 +8,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from appliance.caller import ToolCaller
-from appliance.caller.engine import Engine
 from appliance.commands.common import add_config_arg, config_from, print_json
 from appliance.errors import ConfigError
 from appliance.executors.dispatch import Dispatcher
@@ -66,8 +66,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("give either --config or --tools, not both")
     if args.tools:
         toolbox = _openai_tools(args.tools)
-        engine = Engine(resolve_model(args.model), threads=args.threads)
-        caller = ToolCaller(toolbox, engine, few_shot=False, cache_dir=cache_dir())
+        caller = ToolCaller.open(toolbox, resolve_model(args.model), threads=args.threads,
+                                 few_shot=False, cache_dir=cache_dir())
         # Nothing is executed for a plain tool list: every call is a dry run of no action.
         core = RequestHandler(toolbox, Dispatcher(toolbox, {}), caller)
         execute = False
@@ -108,11 +108,19 @@ def _openai_tools(path: Path) -> Toolbox:
 
 
 def _maybe_confirm(core: RequestHandler, outcome: Outcome, *, interactive: bool) -> Outcome:
+    """Ask about each held call in turn (a request may hold several); a yes runs it."""
     if outcome.held is None or not interactive or not sys.stdin.isatty():
         return outcome
-    done = outcome.result.done if outcome.result else ""
-    answer = input(f"{done} - carry it out? [y/N] ").strip().lower()
-    return core.confirm(token=outcome.held) if answer in ("y", "yes") else outcome
+    results = list(outcome.results)
+    for i, result in enumerate(results):
+        if result.pending_confirmation is None:
+            continue
+        answer = input(f"{result.done} - carry it out? [y/N] ").strip().lower()
+        if answer in ("y", "yes"):
+            ran = core.confirm(token=result.pending_confirmation)
+            if ran.result is not None:
+                results[i] = ran.result
+    return replace(outcome, call=None, result=None, results=tuple(results))
 
 
 def _report(outcome: Outcome, *, as_json: bool, executed: bool) -> None:
