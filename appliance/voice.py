@@ -156,13 +156,26 @@ class MicrophoneLoop:
             if mode == "beep":
                 _beep(880 if outcome.ok else 220)
             elif mode == "speak":
-                result = outcome.result
-                done = (result.said or result.done if result else None) or outcome.error
-                _speak(done or ("done" if outcome.ok else "sorry, that did not work"))
+                _speak(spoken(outcome))
         except (OSError, ApplianceError) as exc:
             log.warning("speech: confirmation sound failed: %s", exc)
         if self._mic is not None:
             self._mic.drain()  # do not hear ourselves
+
+
+def spoken(outcome: Outcome) -> str:
+    """What the speaker says back: each action's words in order (a tool's ``say:``, else
+    what was done), the error (a clarification asks for what is missing), or a fallback."""
+    if not outcome.calls and not outcome.error:
+        return "sorry, I can't do that"  # no tool applies: never "done"
+    parts: list[str] = []
+    for result in outcome.results:
+        words = result.said or result.done or result.error
+        if words and words not in parts:
+            parts.append(words)
+    if outcome.error:
+        parts.append(outcome.error)
+    return ". ".join(parts) or ("done" if outcome.ok else "sorry, that did not work")
 
 
 def _beep(freq: float, seconds: float = 0.15) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -227,6 +228,26 @@ def test_replay_after_a_restart(tmp_path: Path, config: Config, factory: MockFac
     assert results["queued"]["ok"] and results["done"]["ok"]
     factory.pin(24).assert_states([False, True])  # the queued one ran
     assert 22 not in factory.pins and 23 not in factory.pins  # interrupted and done did not
+
+
+def test_every_call_of_an_interrupted_request_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    journal = Journal(path)
+    calls = (ToolCall("set_light", {"room": "kitchen", "state": "on"}),
+             ToolCall("set_light", {"room": "bedroom", "state": "on"}))
+    journal.accept(Request("two", "mqtt", text="kitchen and bedroom lights on"))
+    journal.running("two", calls)
+    journal.accept(Request("old", "mqtt", text="hallway light on"))
+    journal.running("old")
+    journal.close()
+    # A journal written before several calls per request stored one call as an object.
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE commands SET call=? WHERE id='old'",
+                   (json.dumps(calls[0].to_dict()),))
+    journal = Journal(path)
+    _, interrupted = journal.recover()
+    journal.close()
+    assert {e.request.id: e.calls for e in interrupted} == {"two": calls, "old": calls[:1]}
 
 
 def test_requests_round_trip_through_the_journal() -> None:

@@ -86,3 +86,19 @@ def test_eval_counts_behaviours_and_false_actions() -> None:
     got = {r["behaviour"]: (r["right"], r["total"]) for r in tally.behaviour_rows()}
     assert got == {"single": (1, 1), "negation": (0, 1), "no tool": (1, 1)}
     assert tally.false_actions == 1 and tally.requests == 3
+
+
+def test_the_speaker_says_every_action_back_in_order() -> None:
+    from appliance.messages import ActionResult
+    from appliance.voice import spoken
+
+    two = Outcome("a", "kitchen and bedroom lights on", calls=(KITCHEN_ON, BEDROOM_ON),
+                  results=(ActionResult("set_light", True, said="kitchen light on"),
+                           ActionResult("set_light", True, done="bedroom: on")))
+    assert spoken(two) == "kitchen light on. bedroom: on"
+    failed = Outcome("b", "x", calls=(KITCHEN_ON,),
+                     results=(ActionResult("set_light", False, error="pin 17 is busy"),))
+    assert spoken(failed) == "pin 17 is busy"
+    asks = Outcome("c", "start a timer", error="start_timer needs minutes: Length?")
+    assert spoken(asks) == "start_timer needs minutes: Length?"
+    assert spoken(Outcome("d", "tell me a joke")) == "sorry, I can't do that"

@@ -16,7 +16,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,8 +57,12 @@ class Entry:
     request: Request
     state: str
     result: dict[str, Any] | None
-    call: ToolCall | None = None
-    """The call its action was started with (a running entry's, after a crash)."""
+    calls: tuple[ToolCall, ...] = ()
+    """The calls its actions were started with (a running entry's, after a crash)."""
+
+    @property
+    def call(self) -> ToolCall | None:
+        return self.calls[0] if self.calls else None
 
 
 class Journal:
@@ -164,11 +168,12 @@ class Journal:
                              (payload, time.time() - within_s)).fetchone()
         return str(row[0]) if row else None
 
-    def running(self, command_id: str, call: dict[str, Any] | None = None) -> None:
-        """Its action starts now (and this is the call, for the report after a crash)."""
+    def running(self, command_id: str, calls: Sequence[ToolCall] = ()) -> None:
+        """Its actions start now (and these are the calls, for the report after a crash)."""
         with self._tx() as db:
             db.execute("UPDATE commands SET state='running', updated=?, call=? WHERE id=?",
-                       (time.time(), json.dumps(call) if call else None, command_id))
+                       (time.time(), json.dumps([c.to_dict() for c in calls]) if calls
+                        else None, command_id))
 
     def finish(self, command_id: str, result: dict[str, Any],
                outbox: tuple[str, str, int, bool] | None = None) -> None:
@@ -210,7 +215,9 @@ class Journal:
 
 
 def _entry(row: tuple[Any, ...]) -> Entry:
-    call = json.loads(row[3]) if row[3] else None
+    stored = json.loads(row[3]) if row[3] else []
+    # One call as an object: what a journal written before several calls per request holds.
+    calls = [stored] if isinstance(stored, dict) else stored
     return Entry(Request.from_dict(json.loads(row[0])), row[1],
                  json.loads(row[2]) if row[2] else None,
-                 ToolCall(call["name"], call.get("arguments", {})) if call else None)
+                 tuple(ToolCall(c["name"], c.get("arguments", {})) for c in calls))

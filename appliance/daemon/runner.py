@@ -94,7 +94,8 @@ class Runner:
         """After a start: run what was queued; report what was running, never run it twice."""
         for entry in interrupted:
             request = entry.request
-            self._finish(Outcome(request.id, request.text or "", entry.call or request.call,
+            calls = entry.calls or ((request.call,) if request.call else ())
+            self._finish(Outcome(request.id, request.text or "", calls=calls,
                                  error=INTERRUPTED))
         for entry in todo:
             self.spawn(self.process(entry.request))
@@ -114,15 +115,16 @@ class Runner:
             self.publish(self.topics.state("last_command"), request.said, retain=True)
         decision = await loop.run_in_executor(self.model_pool, self.core.decide, request)
         if decision.call is not None and decision.error is None:
-            self.publish(self.topics.event("call"),
-                         json.dumps({"id": request.id, "call": decision.call.to_dict()}))
+            self.publish(self.topics.event("call"), json.dumps({
+                "id": request.id, "call": decision.call.to_dict(),
+                "calls": [c.to_dict() for c in decision.calls]}))
 
         def act() -> tuple[Outcome, bool]:
             # In the action's own thread: marked running only as it starts, its result
             # journaled as soon as it ends, so a crash can only catch the action itself.
-            call = decision.call.to_dict() if decision.call else None
-            outcome = self.core.act(request, decision,
-                                    starting=lambda: self.journal.running(request.id, call))
+            outcome = self.core.act(
+                request, decision,
+                starting=lambda: self.journal.running(request.id, decision.calls))
             return outcome, self._record(outcome)
 
         outcome, journaled = await loop.run_in_executor(self.pool, act)
