@@ -38,6 +38,8 @@ def register(sub: Any) -> None:
     p.add_argument("--per-tool", type=int, default=130)
     p.add_argument("--epochs", type=float, default=1.0)
     p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--micro-batch", type=int, default=4,
+                   help="samples held in memory at once (the batch is summed from them)")
     p.add_argument("--rank", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--threads", type=int, default=2)
@@ -56,7 +58,6 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"training needs the finetune extra ({', '.join(missing)} missing): "
                           "pip install -e '.[finetune]'")
     from appliance.caller import ToolCaller
-    from appliance.caller.engine import Engine
     from appliance.finetune.data import drop_leaks, iter_jsonl, leaks, synthesize
     from appliance.finetune.train import TrainSettings, export_lora_gguf, train
     from appliance.modelstore import embedded_model
@@ -88,9 +89,11 @@ def run(args: argparse.Namespace) -> int:
         "".join(json.dumps(r) + "\n" for r in iter_jsonl(samples)))
     base = embedded_model()
     # The adapter is trained for the prompt it will be used with: no worked examples.
-    caller = ToolCaller(config.tools, Engine(base), few_shot=False)
+    caller = ToolCaller.open(config.tools, base, few_shot=False,
+                             enum_shown=config.model.enum_shown)
     settings = TrainSettings(rank=args.rank, alpha=2.0 * args.rank, lr=args.lr,
-                             batch=args.batch, epochs=args.epochs, threads=args.threads)
+                             batch=args.batch, micro_batch=args.micro_batch,
+                             epochs=args.epochs, threads=args.threads)
     t0 = time.perf_counter()
     model = train(caller, samples, base, settings, progress=_Progress(t0))
     fingerprint = config.tools.fingerprint()

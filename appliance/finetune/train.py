@@ -56,6 +56,9 @@ class TrainSettings:
     lr: float = 2e-3
     batch: int = 16
     epochs: float = 2.0
+    micro_batch: int = 4
+    """Samples whose activations are held at once (the batch is their sum): with the demo
+    home's 1,250-token prompt, all sixteen of a batch at once held 15.7 GB."""
     refresh_prefix: int = 4
     """Recompute the shared tool-prompt cache (with the current adapter) every N steps."""
     seed: int = 7
@@ -108,8 +111,9 @@ def _batch_loss(model: Any, cache: Any, prefix_len: int, batch: Sequence[Encoded
     out = model.model(input_ids=ids, past_key_values=c, position_ids=positions, use_cache=True)
     hidden = out.last_hidden_state
     weight = model.lm_head.weight
-    losses = []
+    per_sample = []
     for i, e in enumerate(batch):
+        losses = []
         for pos, cands, target in zip(e.positions, e.candidates, e.targets, strict=True):
             h = hidden[i, pos]
             if cands is None:
@@ -120,21 +124,11 @@ def _batch_loss(model: Any, cache: Any, prefix_len: int, batch: Sequence[Encoded
                 logits = weight[idx] @ h
                 losses.append(F.cross_entropy(logits[None],
                                               torch.tensor([cands.index(target)])))
-    return torch.stack(losses).mean()
-
-
-def _by_length(data: Sequence[Encoded], batch: int, window: int = 8) -> list[Encoded]:
-    """One pass over ``data`` in random order, each window of ``window`` batches sorted by
-    length and its batches shuffled: a batch is padded to its longest sample, and a sample
-    with six calls is five times as long as one with one."""
-    shuffled = list(data)
-    random.shuffle(shuffled)
-    batches: list[list[Encoded]] = []
-    for i in range(0, len(shuffled), batch * window):
-        chunk = sorted(shuffled[i : i + batch * window], key=lambda e: len(e.ids))
-        batches += [chunk[j : j + batch] for j in range(0, len(chunk), batch)]
-    random.shuffle(batches)
-    return [e for b in batches for e in b]
+        per_sample.append(torch.stack(losses).mean())
+    # Each sample weighs the same: a no-call answer is one decision and a call ten, and
+    # averaged over decisions the no-calls (the guard against false actions) would be
+    # a few percent of the loss.
+    return torch.stack(per_sample).mean()
 
 
 def train(caller: ToolCaller, samples: Sequence[Sample], gguf: Path,
@@ -165,20 +159,28 @@ def train(caller: ToolCaller, samples: Sequence[Sample], gguf: Path,
     t0 = time.perf_counter()
     for step in range(steps):
         if len(order) < settings.batch:
-            order += _by_length(data, settings.batch)
+            extra = list(data)
+            random.shuffle(extra)
+            order += extra
         batch, order = order[: settings.batch], order[settings.batch:]
         if cache is None or step % settings.refresh_prefix == 0:
             model.eval()
             cache = _prefix_cache(inner, prefix)
             model.train()
-        loss = _batch_loss(inner, cache, len(prefix), batch)
         opt.zero_grad()
-        loss.backward()
+        loss = 0.0
+        # The batch in slices of micro_batch samples, gradients summed: memory grows with
+        # a slice (its copies of the prompt's KV cache and their activations), not the batch.
+        for i in range(0, len(batch), settings.micro_batch):
+            part = batch[i : i + settings.micro_batch]
+            part_loss = _batch_loss(inner, cache, len(prefix), part) * (len(part) / len(batch))
+            part_loss.backward()
+            loss += float(part_loss.item())
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         sched.step()
         if step % 5 == 0 or step == steps - 1:
-            progress(f"step {step + 1}/{steps} loss {loss.item():.4f} "
+            progress(f"step {step + 1}/{steps} loss {loss:.4f} "
                      f"({time.perf_counter() - t0:.0f} s)")
     return model
 
