@@ -218,3 +218,17 @@ def test_a_truncated_adapter_is_refused_by_check(tmp_path: Path,
     path = write(tmp_path, home_with(_set("model.adapter", str(cut))))
     assert main(["check", "--config", str(path)]) == 1
     assert "truncated" in capsys.readouterr().err
+
+
+def test_a_missing_or_stale_adapter_points_at_appliance_train(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = write(tmp_path, home_with(_set("model.adapter", str(tmp_path / "none.gguf"))))
+    assert main(["check", "--config", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert "not found" in err and f"appliance train --config {missing}" in err
+    stale = write(tmp_path, home_with(_set("model.adapter_tools", "ab" * 32)))
+    assert main(["check", "--config", str(stale)]) == 0  # at a desk: warned
+    assert "stale" in capsys.readouterr().err
+    assert main(["check", "--strict", "--config", str(stale)]) == 1  # the fleet: refused
+    err = capsys.readouterr().err
+    assert "error" in err and "appliance train" in err

@@ -93,6 +93,9 @@ class ToolCaller:
         settings = config.model
         path = resolve_model(model_path or settings.path)
         adapter = settings.adapter if model_path is None or settings.adapter else None
+        if adapter is not None and not adapter.is_file():
+            raise ModelError(f"{config.source}: model.adapter: {adapter} not found; train one "
+                             f"with `appliance train --config {config.source} --write-config`")
         if adapter is not None and settings.adapter_tools not in (None,
                                                                   config.tools.fingerprint()):
             log.warning(

@@ -15,6 +15,8 @@ def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "check", help="validate a config file; exit non-zero with the errors")
     add_config_arg(p)
+    p.add_argument("--strict", action="store_true",
+                   help="warnings are errors too (a stale adapter): what a deployment runs")
     p.set_defaults(func=run)
 
 
@@ -31,7 +33,9 @@ def run(args: argparse.Namespace) -> int:
             try:
                 check_complete(path, what)
             except ApplianceError as exc:
-                problems.append(f"{config.source}: {what}: {exc}")
+                hint = (f"; train one with `appliance train --config {config.source} "
+                        "--write-config`" if what == "model.adapter" else "")
+                problems.append(f"{config.source}: {what}: {exc}{hint}")
     speech = config.speech
     if speech.engine == "vosk":
         from appliance.speech.vosk_engine import check_vosk_model
@@ -45,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
         warnings.append(f"{config.source}: model.adapter_tools: the adapter was trained for "
                         "other tool declarations (stale); retrain it with "
                         f"`appliance train --config {config.source} --write-config`")
+    if args.strict:
+        problems += warnings  # a fleet refuses what a person at a desk is warned about
+        warnings = []
     for w in warnings:
         print(f"appliance: warning: {w}", file=sys.stderr)
     for p in problems:
