@@ -9,7 +9,9 @@ values. This driver answers them with as few llama.cpp evals as possible:
 - A run of tokens shared by all alternatives is forced: never sampled, never scored.
 - Only where the trie branches are the logits needed; everything committed so far is
   evaluated in one batch, and the best of the branch tokens is taken (greedy), from a
-  handful of candidates instead of 262,144.
+  handful of candidates instead of 262,144. With ``copy_from`` set, every decision is
+  among such a handful, so the engine skips the output layer and scores just those
+  (:meth:`Engine.eval_scores`); free text needs the whole vocabulary, hence full logits.
 - Free strings and numbers are scored over precomputed token classes (string-safe
   tokens, digits) plus the token that would close the value. With ``copy_from`` set, a
   free string is a span of the request's words instead: only tokens that continue such a
@@ -30,6 +32,7 @@ from typing import ClassVar
 import numpy as np
 import numpy.typing as npt
 
+from appliance.caller.candidates import Scores
 from appliance.caller.engine import Engine, Logits
 from appliance.tools import ESCAPE
 
@@ -82,11 +85,13 @@ class Vocab:
 class LiveDriver:
     """Answers the grammar walker's questions with the model's logits (greedy)."""
 
-    def __init__(self, engine: Engine, vocab: Vocab, logits: Logits | None, *,
+    def __init__(self, engine: Engine, vocab: Vocab, logits: Logits | Scores | None, *,
                  copy_from: str | None = None):
         self.engine = engine
         self.vocab = vocab
-        self.logits = logits  # valid iff nothing was committed since it was computed
+        # Valid iff nothing was committed since it was computed.
+        self.logits = Scores(logits=logits) if isinstance(logits, np.ndarray) else logits
+        self.full = copy_from is None  # free strings score the whole vocabulary
         self.to_eval: list[int] = []
         self.pending = ""
         self.tokens: list[int] = []  # every committed token, in order
@@ -111,26 +116,26 @@ class LiveDriver:
             self._commit(self.engine.tokenize(self.pending))
             self.pending = ""
 
-    def _now(self) -> Logits:
+    def _now(self) -> Scores:
         """Logits at the current position, evaluating committed tokens in one batch."""
         if self.to_eval:
-            self.logits = self.engine.eval(self.to_eval)[0]
+            self.logits = self.engine.eval_scores(self.to_eval, full=self.full)[0]
             self.to_eval = []
         if self.logits is None:  # pragma: no cover - the walker never asks twice
             raise RuntimeError("no logits at this position")
         return self.logits
 
-    def _note(self, logits: Logits, chosen: int, candidates: Sequence[int] | np.ndarray) -> None:
+    def _note(self, logits: Scores, chosen: int, candidates: Sequence[int] | np.ndarray) -> None:
         """Keep the lowest probability of a choice among the candidates it was made from."""
-        row = logits[np.asarray(candidates, dtype=np.int64)].astype(np.float64)
+        row = logits.at(np.asarray(candidates, dtype=np.int64)).astype(np.float64)
         self.confidence = min(self.confidence,
-                              float(1.0 / np.exp(row - float(logits[chosen])).sum()))
+                              float(1.0 / np.exp(row - logits[chosen]).sum()))
 
     # -- decisions (overridden by the replay driver) ----------------------------
 
     def _pick_branch(self, options: dict[int, list[int]], alternatives: Sequence[str]) -> int:
         logits = self._now()
-        best = max(options, key=lambda tok: float(logits[tok]))
+        best = logits.best(list(options))
         self._note(logits, best, list(options))
         return best
 
@@ -174,8 +179,7 @@ class LiveDriver:
         out: list[int] = []
         for _ in range(MAX_STRING_TOKENS):
             logits = self._now()
-            cand = self.vocab.string_tokens
-            best = int(cand[int(np.argmax(logits[cand]))])
+            best = logits.best(self.vocab.string_tokens)
             self.decisions += 1
             may_close = out or not required
             if may_close and logits[self.vocab.escape_first] >= logits[best]:
@@ -207,7 +211,7 @@ class LiveDriver:
             if not cands:
                 break
             logits = self._now()
-            best = max(cands, key=lambda t: float(logits[t]))
+            best = logits.best(cands)
             self.decisions += 1
             may_close = at_word_end or (not text and not required)
             closing = self.vocab.escape_first
@@ -234,10 +238,10 @@ class LiveDriver:
                 cands.append(v.minus)
             if has_digit and not integer and "." not in text and v.dot is not None:
                 cands.append(v.dot)
-            best = max(cands, key=lambda t: float(logits[t]))
+            best = logits.best(cands)
             self.decisions += 1
             if has_digit and not text.endswith("."):
-                closer = int(closers[int(np.argmax(logits[closers]))])
+                closer = logits.best(closers)
                 stop = logits[closer] >= logits[best]
                 self._note(logits, closer if stop else int(best), [*cands, closer])
                 if stop:

@@ -8,10 +8,13 @@ after a request would silently lose prefix positions; restoring the snapshot (~4
 ~12 MB) is exact, and keeps the small window cache, which makes attention cheaper than a
 full-size one (``swa_full``) would.
 
-Costs that shape this module (measured, see tools/bench): every eval streams the whole
-262k-row output layer once, so an eval has a fixed cost; every token in a batch adds
+Costs that shape this module (measured, see tools/bench): an eval that gives full logits
+streams the whole 262k-row output layer once, a fixed cost; every token in a batch adds
 compute. Callers batch forced tokens into as few evals as possible and ask for logits
-only where a decision is made (``outputs``).
+only where a decision is made (``outputs``). :meth:`Engine.eval_scores` skips the output
+layer: it stops the graph at the final hidden state (:mod:`.hidden`) and scores only the
+tokens a decision compares (:mod:`.candidates`); ``APPLIANCE_LOGITS=full`` turns that off,
+so both paths can be compared.
 """
 
 from __future__ import annotations
@@ -22,19 +25,23 @@ import functools
 import logging
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
+from appliance.caller.candidates import OutputRows, Scores
+from appliance.caller.hidden import HiddenTap, context_params
 from appliance.errors import ModelError
 from appliance.gguf import check_complete, check_gguf
 
 log = logging.getLogger(__name__)
 
 Logits = npt.NDArray[np.float32]
+_T = TypeVar("_T")
 
 
 def default_threads() -> int:
@@ -69,6 +76,14 @@ def model_params(llama_cpp: object, *, repack: bool) -> Iterator[None]:
             module.llama_cpp.llama_model_default_params = original
 
 
+def candidates_default() -> bool:
+    """Candidate logits unless ``APPLIANCE_LOGITS=full`` asks for the full output layer."""
+    value = os.environ.get("APPLIANCE_LOGITS", "candidates")
+    if value not in ("candidates", "full"):
+        raise ModelError(f"APPLIANCE_LOGITS must be 'candidates' or 'full', not {value!r}")
+    return value == "candidates"
+
+
 def check_adapter(path: Path) -> None:
     """An adapter must be a complete GGUF: a truncated one would crash llama.cpp."""
     check_complete(path, "adapter")
@@ -94,7 +109,10 @@ class Engine:
         context: int = 2048,
         batch: int = 32,
         repack: bool = False,
+        candidates: bool | None = None,
     ):
+        """``candidates`` (default: :func:`candidates_default`) lets :meth:`eval_scores`
+        skip the output layer."""
         import llama_cpp
 
         self._llama_cpp = llama_cpp
@@ -103,8 +121,11 @@ class Engine:
         if adapter is not None:
             check_adapter(Path(adapter))
         n_threads = threads or default_threads()
+        self.candidates = candidates_default() if candidates is None else candidates
+        self._rows = OutputRows(path) if self.candidates else None
+        self._tap = HiddenTap(llama_cpp) if self.candidates else None
         try:
-            with model_params(llama_cpp, repack=repack):
+            with model_params(llama_cpp, repack=repack), context_params(llama_cpp, self._tap):
                 self.llm = llama_cpp.Llama(
                     model_path=str(path),
                     n_ctx=context,
@@ -114,12 +135,11 @@ class Engine:
                     n_threads_batch=n_threads,
                     logits_all=False,
                     swa_full=False,
-                    lora_path=str(adapter) if adapter else None,
                     verbose=False,
                 )
         except (ValueError, RuntimeError, OSError) as exc:
-            what = f"adapter {adapter} on model {path}" if adapter else f"model {path}"
-            raise ModelError(f"llama.cpp could not load {what}: {exc}") from None
+            raise ModelError(f"llama.cpp could not load model {path}: {exc}") from None
+        self._adapter = self._set_adapter(Path(adapter), path) if adapter else None
         self.model_path = path
         self.adapter_path = Path(adapter) if adapter else None
         self.threads = n_threads
@@ -134,11 +154,33 @@ class Engine:
         self._snapshot: ctypes.Array[ctypes.c_uint8] | None = None
         self.stats = EvalStats()
 
+    def _set_adapter(self, adapter: Path, model: Path) -> object:
+        """Apply a LoRA adapter to the mapped model (``Llama(lora_path=)`` would load the
+        whole model into memory instead of mapping it)."""
+        lib = self._llama_cpp
+        lora = lib.llama_adapter_lora_init(self.llm._model.model, str(adapter).encode())
+        if not lora:
+            self.llm.close()
+            raise ModelError(f"llama.cpp could not load adapter {adapter} on model {model}")
+        adapters = (lib.llama_adapter_lora_p_ctypes * 1)(lora)
+        scales = (ctypes.c_float * 1)(1.0)
+        if lib.llama_set_adapters_lora(self.llm._ctx.ctx, adapters, 1, scales):
+            lib.llama_adapter_lora_free(lora)
+            self.llm.close()
+            raise ModelError(f"llama.cpp could not apply adapter {adapter} to model {model}")
+        return lora
+
     def close(self) -> None:
         if self._llama_batch is not None:
             self._llama_cpp.llama_batch_free(self._llama_batch)
             self._llama_batch = None
+        if self._adapter is not None:
+            self._llama_cpp.llama_adapter_lora_free(self._adapter)
+            self._adapter = None
         self.llm.close()
+        if self._rows is not None:
+            self._rows.close()
+            self._rows = None
 
     # -- tokens ---------------------------------------------------------------------
 
@@ -250,31 +292,57 @@ class Engine:
         Indices are into ``tokens`` (negative counts from the end). Returned arrays are
         copies, valid after later evals.
         """
+        lib = self._llama_cpp
+
+        def read(marked: list[int]) -> list[Logits]:
+            return [np.ctypeslib.as_array(lib.llama_get_logits_ith(self._ctx, j),
+                                          shape=(self.n_vocab,)).copy() for j in marked]
+
+        return self._decode(tokens, outputs, read, stop=False)
+
+    def eval_scores(self, tokens: Sequence[int], outputs: Sequence[int] = (-1,), *,
+                    full: bool = False) -> list[Scores]:
+        """Like :meth:`eval`, but each output's logits are computed for the tokens asked
+        only, from the final hidden state; ``full=True`` (or an engine without candidates)
+        gives full logits behind the same interface."""
+        if full or self._tap is None or self._rows is None:
+            return [Scores(logits=x) for x in self.eval(tokens, outputs)]
+        rows, tap = self._rows, self._tap
+
+        def read(marked: list[int]) -> list[Scores]:
+            return [Scores(hidden=h, rows=rows) for h in tap.take(rows.n_embd, len(marked))]
+
+        return self._decode(tokens, outputs, read, stop=True)
+
+    def _decode(self, tokens: Sequence[int], outputs: Sequence[int],
+                read: Callable[[list[int]], list[_T]], *, stop: bool) -> list[_T]:
+        """Evaluate in chunks of ``batch``; ``read`` gets a chunk's output positions after
+        its decode; ``stop`` ends each graph at the final hidden state."""
         if not tokens:
             raise ValueError("nothing to evaluate")
         if self.n_past + len(tokens) > self.context:
             raise ModelError(f"context full ({self.context} tokens)")
         n = len(tokens)
-        wanted = sorted({i % n for i in outputs})
+        wanted = {i % n for i in outputs}
         lib = self._llama_cpp
         b = self._llama_batch
-        results: dict[int, Logits] = {}
+        results: dict[int, _T] = {}
+        if self._tap is not None:
+            self._tap.stop = stop
         for start in range(0, n, self.batch):
             chunk = tokens[start : start + self.batch]
             b.n_tokens = len(chunk)
+            marked = [j for j in range(len(chunk)) if start + j in wanted]
             for j, tok in enumerate(chunk):
                 b.token[j] = tok
                 b.pos[j] = self.n_past + j
                 b.n_seq_id[j] = 1
                 b.seq_id[j][0] = 0
-                b.logits[j] = (start + j) in wanted
+                b.logits[j] = j in marked
             rc = lib.llama_decode(self._ctx, b)
             if rc != 0:
                 raise ModelError(f"llama_decode failed with code {rc}")
-            for j in range(len(chunk)):
-                if (start + j) in wanted:
-                    ptr = lib.llama_get_logits_ith(self._ctx, j)
-                    results[start + j] = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
+            results.update(zip([start + j for j in marked], read(marked), strict=True))
             self.n_past += len(chunk)
             self.stats.evals += 1
         self.stats.tokens += n

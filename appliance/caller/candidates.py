@@ -1,0 +1,191 @@
+"""Logits for the candidate tokens only, from the final hidden state and the output rows.
+
+A decision compares a handful of tokens (tool names, enum values, digits, the request's
+words), yet the output layer scores all 262,144. Gemma 3 ties its output layer to the token
+embedding, so the logit of token ``t`` is the dot product of the final normed hidden state
+with row ``t`` of ``token_embd``. This module reads those rows straight from the GGUF (a
+read-only map: only the rows asked for are ever paged in) and scores them the way
+llama.cpp's CPU matmul does: the hidden state quantized to Q8_0 blocks, integer dot
+products per block, times both blocks' fp16 scales. The scores agree with llama.cpp's own
+logits to float rounding (tests/test_engine_candidates.py asserts the tolerance).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+import struct
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from appliance.errors import ModelError
+
+F32, F16, Q4_0, Q8_0 = 0, 1, 2, 8
+_TYPE_NAMES = {F32: "F32", F16: "F16", Q4_0: "Q4_0", Q8_0: "Q8_0"}
+_BLOCK = 32  # values per Q4_0 / Q8_0 block
+_ROW_BYTES = {F32: lambda n: 4 * n, F16: lambda n: 2 * n,
+              Q4_0: lambda n: n // _BLOCK * 18, Q8_0: lambda n: n // _BLOCK * 34}
+_SCALAR_BYTES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+Floats = npt.NDArray[np.float32]
+TokenIds = Sequence[int] | npt.NDArray[np.int64]
+
+
+def _tensor_table(buf: mmap.mmap) -> tuple[dict[str, tuple[int, list[int], int]], int]:
+    """Every tensor's (type, dims, offset) and where the data section starts."""
+    pos = 0
+
+    def take(fmt: str) -> int:
+        nonlocal pos
+        (value,) = struct.unpack_from(fmt, buf, pos)
+        pos += struct.calcsize(fmt)
+        return int(value)
+
+    def string() -> str:
+        nonlocal pos
+        n = take("<Q")
+        text = bytes(buf[pos : pos + n]).decode("utf-8", errors="replace")
+        pos += n
+        return text
+
+    def skip_value(kind: int) -> int | None:
+        nonlocal pos
+        if kind in _SCALAR_BYTES:
+            size = _SCALAR_BYTES[kind]
+            value = int.from_bytes(buf[pos : pos + size], "little")
+            pos += size
+            return value
+        if kind == 8:
+            size = take("<Q")  # read before pos is: ``pos += take()`` would lose 8 bytes
+            pos += size
+            return None
+        if kind == 9:
+            item, count = take("<I"), take("<Q")
+            if item in _SCALAR_BYTES:
+                pos += count * _SCALAR_BYTES[item]
+            else:
+                for _ in range(count):
+                    skip_value(item)
+            return None
+        raise ValueError(f"unknown GGUF value type {kind}")
+
+    if bytes(buf[:4]) != b"GGUF":
+        raise ValueError("not a GGUF file")
+    pos = 4
+    take("<I")  # version
+    n_tensors, n_kv = take("<Q"), take("<Q")
+    alignment = 32
+    for _ in range(n_kv):
+        key = string()
+        value = skip_value(take("<I"))
+        if key == "general.alignment" and value:
+            alignment = value
+    tensors: dict[str, tuple[int, list[int], int]] = {}
+    for _ in range(n_tensors):
+        name = string()
+        dims = [take("<Q") for _ in range(take("<I"))]
+        kind, offset = take("<I"), take("<Q")
+        tensors[name] = (kind, dims, offset)
+    return tensors, -(-pos // alignment) * alignment
+
+
+def _q8_0(x: Floats) -> tuple[Floats, npt.NDArray[np.int8]]:
+    """Quantize like ggml's ``quantize_row_q8_0``: per-32 scale (fp16) and int8 values."""
+    blocks = x.reshape(-1, _BLOCK)
+    amax = np.abs(blocks).max(axis=1)
+    d = (amax / np.float32(127)).astype(np.float16).astype(np.float32)
+    with np.errstate(divide="ignore"):
+        inv = np.where(amax > 0, np.float32(127) / amax, np.float32(0)).astype(np.float32)
+    q = np.rint(blocks * inv[:, None]).astype(np.int8)
+    return d, q
+
+
+class OutputRows:
+    """The output layer's rows (``output.weight``, else the tied ``token_embd.weight``)."""
+
+    def __init__(self, path: Path):
+        try:
+            with path.open("rb") as f:
+                self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            tensors, data = _tensor_table(self._map)
+        except (OSError, ValueError, struct.error) as exc:
+            raise ModelError(f"cannot read the output layer of {path}: {exc}") from None
+        name = "output.weight" if "output.weight" in tensors else "token_embd.weight"
+        if name not in tensors:
+            raise ModelError(f"{path} has neither output.weight nor token_embd.weight")
+        kind, dims, offset = tensors[name]
+        if kind not in _ROW_BYTES or len(dims) != 2:
+            raise ModelError(
+                f"candidate logits need {name} in {', '.join(_TYPE_NAMES.values())}, "
+                f"not ggml type {kind} ({path}); set APPLIANCE_LOGITS=full")
+        self.kind = kind
+        self.n_embd, self.n_vocab = dims
+        row = _ROW_BYTES[kind](self.n_embd)
+        self._rows = np.frombuffer(self._map, dtype=np.uint8, count=row * self.n_vocab,
+                                   offset=data + offset).reshape(self.n_vocab, row)
+        # The header (most of it the vocabulary) is not needed again: let it leave memory.
+        self._map.madvise(mmap.MADV_DONTNEED, 0, data - data % mmap.PAGESIZE)
+
+    def scores(self, hidden: Floats, tokens: TokenIds) -> Floats:
+        """The logits of ``tokens`` for one final hidden state."""
+        ids = np.asarray(tokens, dtype=np.int64)
+        raw = self._rows[ids]
+        if self.kind == F32:
+            return np.asarray(raw.view(np.float32) @ hidden, dtype=np.float32)
+        if self.kind == F16:  # ggml converts the activations to fp16 for an F16 weight
+            return (raw.view(np.float16).astype(np.float32)
+                    @ hidden.astype(np.float16).astype(np.float32))
+        dh, qh = _q8_0(hidden)
+        blocks = raw.reshape(len(ids), -1, 34 if self.kind == Q8_0 else 18)
+        dw = blocks[:, :, :2].copy().view(np.float16)[:, :, 0].astype(np.float32)
+        if self.kind == Q8_0:
+            qw = blocks[:, :, 2:].view(np.int8).astype(np.int32)
+        else:  # Q4_0: low nibbles are values 0-15 of a block, high nibbles 16-31
+            packed = blocks[:, :, 2:]
+            qw = np.concatenate([packed & 0x0F, packed >> 4], axis=2).astype(np.int32) - 8
+        isum = np.einsum("kbj,bj->kb", qw, qh.astype(np.int32))
+        scaled = isum.astype(np.float32) * (dw * dh[None, :])
+        return np.asarray(scaled.sum(axis=1, dtype=np.float32), dtype=np.float32)
+
+    def close(self) -> None:
+        self._rows = np.empty((0, 0), dtype=np.uint8)
+        with contextlib.suppress(BufferError):  # a view still held elsewhere: the GC closes it
+            self._map.close()
+
+
+class Scores:
+    """The model's logits at one position: read from full logits, or computed on demand
+    for the tokens asked from the final hidden state."""
+
+    def __init__(self, *, logits: Floats | None = None, hidden: Floats | None = None,
+                 rows: OutputRows | None = None):
+        if logits is None and (hidden is None or rows is None):
+            raise ValueError("Scores needs logits, or a hidden state and the output rows")
+        self.logits = logits
+        self._hidden = hidden
+        self._rows = rows
+        self._known: dict[int, float] = {}
+
+    def at(self, tokens: TokenIds) -> Floats:
+        """The logits of ``tokens``, in order."""
+        if self.logits is not None:
+            return self.logits[np.asarray(tokens, dtype=np.int64)]
+        assert self._hidden is not None and self._rows is not None
+        ids = [int(t) for t in tokens]
+        missing = sorted({t for t in ids if t not in self._known})
+        if missing:
+            for t, s in zip(missing, self._rows.scores(self._hidden, missing), strict=True):
+                self._known[t] = float(s)
+        return np.array([self._known[t] for t in ids], dtype=np.float32)
+
+    def __getitem__(self, token: int) -> float:
+        if self.logits is not None:
+            return float(self.logits[token])
+        return float(self.at([token])[0])
+
+    def best(self, tokens: TokenIds) -> int:
+        """The token with the highest logit among ``tokens`` (the first on a tie)."""
+        ids = np.asarray(tokens, dtype=np.int64)
+        return int(ids[int(np.argmax(self.at(ids)))])

@@ -1,0 +1,98 @@
+"""Candidate logits (the output layer skipped) equal llama.cpp's full logits, on the real model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from appliance.caller import ToolCaller
+from appliance.caller.candidates import OutputRows
+from appliance.caller.engine import Engine
+from appliance.config import Config
+from appliance.errors import ModelError
+from appliance.modelstore import embedded_model, resolve_model
+
+pytestmark = pytest.mark.model
+
+TOLERANCE = 1e-3  # measured: at most 4e-6 apart (float summation order)
+REQUESTS = ["turn on the kitchen light", "set a timer for 10 minutes", "tell me a joke",
+            "set the thermostat to 21 degrees", "play some miles davis"]
+
+
+@pytest.fixture(scope="module")
+def full_caller(home_config: Config) -> Iterator[ToolCaller]:
+    """The demo home's caller on the full-logit path (what APPLIANCE_LOGITS=full gives)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("APPLIANCE_LOGITS", "full")
+        caller = ToolCaller.from_config(home_config)
+    yield caller
+    caller.close()
+
+
+def _compare(caller: ToolCaller, text: str, tokens: np.ndarray) -> float:
+    """Largest difference between both paths' logits for ``tokens``, at both outputs of
+    the first batch of a request (the user's turn, and after the call's opening)."""
+    engine = caller.engine
+    batch = caller.request_tokens(text) + caller.call_prefix
+    outputs = (len(batch) - len(caller.call_prefix) - 1, -1)
+    engine.rewind()
+    scores = engine.eval_scores(batch, outputs)
+    engine.rewind()
+    logits = engine.eval(batch, outputs)
+    assert engine.candidates
+    return max(float(np.abs(s.at(tokens) - x[tokens]).max()) for s, x in
+               zip(scores, logits, strict=True))
+
+
+def test_candidate_scores_equal_the_full_logits(home_caller: ToolCaller) -> None:
+    tokens = np.random.default_rng(0).choice(home_caller.engine.n_vocab, 3000, replace=False)
+    for text in REQUESTS:
+        assert _compare(home_caller, text, tokens) < TOLERANCE, text
+
+
+def test_q8_0_rows_too() -> None:
+    """The original Q4_K_M model keeps its embedding in Q8_0: the same agreement."""
+    model = embedded_model()
+    assert OutputRows(model).kind == 8
+    engine = Engine(model, candidates=True)
+    try:
+        toks = engine.tokenize("<bos>The capital of France is")
+        engine.set_prefix(toks[:-3])
+        ids = np.arange(0, engine.n_vocab, 97)
+        scores = engine.eval_scores(toks[-3:])[0]
+        engine.rewind()
+        logits = engine.eval(toks[-3:])[0]
+        assert float(np.abs(scores.at(ids) - logits[ids]).max()) < TOLERANCE
+        assert scores.best(ids) == int(ids[int(np.argmax(logits[ids]))])
+    finally:
+        engine.close()
+
+
+def test_both_paths_reach_the_same_answers(home_caller: ToolCaller,
+                                           full_caller: ToolCaller) -> None:
+    assert home_caller.engine.candidates and not full_caller.engine.candidates
+    for text in [*REQUESTS, "switch off the lights in the bedroom", "what's the weather in lisbon"]:
+        a, b = home_caller.decide(text), full_caller.decide(text)
+        assert (a.raw, a.calls, a.error) == (b.raw, b.calls, b.error), text
+        assert a.confidence == pytest.approx(b.confidence, abs=1e-4), text
+
+
+def test_full_logits_after_candidate_evals(home_caller: ToolCaller) -> None:
+    """After evals that stopped short of the output layer, full logits are still right."""
+    engine = home_caller.engine
+    request = home_caller.request_tokens("unlock the front door")
+    engine.rewind()
+    before = engine.eval(request)[0]
+    engine.rewind()
+    engine.eval_scores(request)
+    engine.rewind()
+    after = engine.eval(request)[0]
+    assert np.array_equal(before, after)
+
+
+def test_the_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APPLIANCE_LOGITS", "some")
+    with pytest.raises(ModelError, match="APPLIANCE_LOGITS must be"):
+        Engine(resolve_model(None))
