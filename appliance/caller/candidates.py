@@ -128,6 +128,11 @@ class OutputRows:
         # The header (most of it the vocabulary) is not needed again: let it leave memory.
         self._map.madvise(mmap.MADV_DONTNEED, 0, data - data % mmap.PAGESIZE)
 
+    @property
+    def nbytes(self) -> int:
+        """The size of the output layer (what a full-logit eval reads)."""
+        return int(self._rows.nbytes)
+
     def scores(self, hidden: Floats, tokens: TokenIds) -> Floats:
         """The logits of ``tokens`` for one final hidden state."""
         ids = np.asarray(tokens, dtype=np.int64)
