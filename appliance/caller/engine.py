@@ -162,8 +162,7 @@ class Engine:
         if not lora:
             self.llm.close()
             raise ModelError(f"llama.cpp could not load adapter {adapter} on model {model}")
-        adapters = (lib.llama_adapter_lora_p_ctypes * 1)(lora)
-        scales = (ctypes.c_float * 1)(1.0)
+        adapters, scales = (lib.llama_adapter_lora_p_ctypes * 1)(lora), (ctypes.c_float * 1)(1.0)
         if lib.llama_set_adapters_lora(self.llm._ctx.ctx, adapters, 1, scales):
             lib.llama_adapter_lora_free(lora)
             self.llm.close()
@@ -310,7 +309,8 @@ class Engine:
         rows, tap = self._rows, self._tap
 
         def read(marked: list[int]) -> list[Scores]:
-            return [Scores(hidden=h, rows=rows) for h in tap.take(rows.n_embd, len(marked))]
+            hidden = tap.take(rows.n_embd, len(marked)) if marked else np.empty((0, 0), np.float32)
+            return [Scores(hidden=h, rows=rows) for h in hidden]
 
         return self._decode(tokens, outputs, read, stop=True)
 
