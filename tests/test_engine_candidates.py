@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -96,3 +98,25 @@ def test_the_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APPLIANCE_LOGITS", "some")
     with pytest.raises(ModelError, match="APPLIANCE_LOGITS must be"):
         Engine(resolve_model(None))
+
+
+def _gguf_with_embedding_type(path: Path, kind: int, row_bytes: int) -> Path:
+    """A GGUF header with one 64 x 4 token_embd of ggml type ``kind`` (zeros)."""
+    name = b"token_embd.weight"
+    header = (b"GGUF" + struct.pack("<IQQ", 3, 1, 0) + struct.pack("<Q", len(name)) + name
+              + struct.pack("<I2QIQ", 2, 64, 4, kind, 0))
+    header += b"\0" * (-len(header) % 32)
+    path.write_bytes(header + b"\0" * (4 * row_bytes))
+    return path
+
+
+def test_an_output_layer_it_cannot_score_means_full_logits(tmp_path: Path) -> None:
+    q5_0 = _gguf_with_embedding_type(tmp_path / "q5_0.gguf", 6, 2 * 22)
+    assert OutputRows.open(q5_0, required=False) is None
+    with pytest.raises(ModelError, match=r"candidate logits need token_embd\.weight in"):
+        OutputRows.open(q5_0, required=True)
+    q4_0 = OutputRows.open(_gguf_with_embedding_type(tmp_path / "q4_0.gguf", 2, 2 * 18),
+                           required=True)
+    assert q4_0 is not None and (q4_0.n_embd, q4_0.n_vocab) == (64, 4)
+    assert q4_0.scores(np.ones(64, dtype=np.float32), [0, 3]).tolist() == [0.0, 0.0]
+    q4_0.close()

@@ -13,7 +13,9 @@ logits to float rounding (tests/test_engine_candidates.py asserts the tolerance)
 from __future__ import annotations
 
 import contextlib
+import logging
 import mmap
+import os
 import struct
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +25,8 @@ import numpy.typing as npt
 
 from appliance.errors import ModelError
 
+log = logging.getLogger(__name__)
+
 F32, F16, Q4_0, Q8_0 = 0, 1, 2, 8
 _TYPE_NAMES = {F32: "F32", F16: "F16", Q4_0: "Q4_0", Q8_0: "Q8_0"}
 _BLOCK = 32  # values per Q4_0 / Q8_0 block
@@ -31,6 +35,14 @@ _ROW_BYTES = {F32: lambda n: 4 * n, F16: lambda n: 2 * n,
 _SCALAR_BYTES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
 Floats = npt.NDArray[np.float32]
 TokenIds = Sequence[int] | npt.NDArray[np.int64]
+
+
+def candidates_default() -> bool:
+    """Candidate logits unless ``APPLIANCE_LOGITS=full`` asks for the full output layer."""
+    value = os.environ.get("APPLIANCE_LOGITS", "candidates")
+    if value not in ("candidates", "full"):
+        raise ModelError(f"APPLIANCE_LOGITS must be 'candidates' or 'full', not {value!r}")
+    return value == "candidates"
 
 
 def _tensor_table(buf: mmap.mmap) -> tuple[dict[str, tuple[int, list[int], int]], int]:
@@ -105,6 +117,18 @@ def _q8_0(x: Floats) -> tuple[Floats, npt.NDArray[np.int8]]:
 class OutputRows:
     """The output layer's rows (``output.weight``, else the tied ``token_embd.weight``)."""
 
+    @classmethod
+    def open(cls, path: Path, *, required: bool) -> OutputRows | None:
+        """The rows, or None (and a warning) if the model's output layer cannot be scored
+        here, unless ``required``."""
+        try:
+            return cls(path)
+        except ModelError as exc:
+            if required:
+                raise
+            log.warning("full logits at every decision: %s", exc)
+            return None
+
     def __init__(self, path: Path):
         try:
             with path.open("rb") as f:
@@ -119,7 +143,7 @@ class OutputRows:
         if kind not in _ROW_BYTES or len(dims) != 2:
             raise ModelError(
                 f"candidate logits need {name} in {', '.join(_TYPE_NAMES.values())}, "
-                f"not ggml type {kind} ({path}); set APPLIANCE_LOGITS=full")
+                f"not ggml type {kind} ({path})")
         self.kind = kind
         self.n_embd, self.n_vocab = dims
         row = _ROW_BYTES[kind](self.n_embd)

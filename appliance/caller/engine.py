@@ -33,7 +33,7 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from appliance.caller.candidates import OutputRows, Scores
+from appliance.caller.candidates import OutputRows, Scores, candidates_default
 from appliance.caller.hidden import HiddenTap, context_params
 from appliance.errors import ModelError
 from appliance.gguf import check_complete, check_gguf
@@ -76,14 +76,6 @@ def model_params(llama_cpp: object, *, repack: bool) -> Iterator[None]:
             module.llama_cpp.llama_model_default_params = original
 
 
-def candidates_default() -> bool:
-    """Candidate logits unless ``APPLIANCE_LOGITS=full`` asks for the full output layer."""
-    value = os.environ.get("APPLIANCE_LOGITS", "candidates")
-    if value not in ("candidates", "full"):
-        raise ModelError(f"APPLIANCE_LOGITS must be 'candidates' or 'full', not {value!r}")
-    return value == "candidates"
-
-
 def check_adapter(path: Path) -> None:
     """An adapter must be a complete GGUF: a truncated one would crash llama.cpp."""
     check_complete(path, "adapter")
@@ -121,8 +113,9 @@ class Engine:
         if adapter is not None:
             check_adapter(Path(adapter))
         n_threads = threads or default_threads()
-        self.candidates = candidates_default() if candidates is None else candidates
-        self._rows = OutputRows(path) if self.candidates else None
+        wanted = candidates_default() if candidates is None else candidates
+        self._rows = OutputRows.open(path, required=candidates is True) if wanted else None
+        self.candidates = self._rows is not None
         self._tap = HiddenTap(llama_cpp) if self.candidates else None
         try:
             with model_params(llama_cpp, repack=repack), context_params(llama_cpp, self._tap):
