@@ -25,7 +25,8 @@ def register(sub: Any) -> None:
                    help=f"comma-separated BFCL categories ({', '.join(bfcl.CATEGORIES)})")
     p.add_argument("--limit", type=int, default=None, help="first N cases of each BFCL category")
     p.add_argument("--model", type=Path, help="the GGUF model (default: the config's)")
-    p.add_argument("--adapter", type=Path, help="a LoRA adapter for the BFCL runs")
+    p.add_argument("--adapter", type=Path,
+                   help="a LoRA adapter: instead of the config's for --set, and for --bfcl")
     p.add_argument("--no-adapter", action="store_true", help="ignore the config's adapter")
     p.add_argument("--failures", type=int, default=20, help="how many failures to list")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -37,10 +38,12 @@ def run(args: argparse.Namespace) -> int:
     adapter_name = "-"
     if args.set:
         config = config_from(args)
-        if args.no_adapter:
+        if args.no_adapter or args.adapter:
             from dataclasses import replace
 
-            config = replace(config, model=replace(config.model, adapter=None))
+            # --adapter stands in for the config's own (trained for the same tools).
+            config = replace(config, model=replace(config.model, adapter=args.adapter,
+                                                   adapter_tools=None))
         adapter_name = config.model.adapter.name if config.model.adapter else "-"
         caller = ToolCaller.from_config(config, model_path=args.model)
         for path in args.set:
