@@ -41,3 +41,33 @@ def test_without_the_finetune_extra_it_says_what_to_install(
     out, err = capsys.readouterr()
     assert "pip install -e '.[finetune]'" in err and "missing" in err
     assert "training samples" not in out     # said before any data are made
+
+
+@pytest.mark.model
+@pytest.mark.skipif(not all(importlib.util.find_spec(n) for n in train_command.FINETUNE_MODULES),
+                    reason="needs the finetune extra (torch)")
+def test_an_exported_adapter_loads_back_as_the_start_of_training(tmp_path: Path) -> None:
+    """`appliance train --start` (from the general adapter) reads what the export wrote."""
+    import torch
+
+    from appliance.finetune.train import TrainSettings, export_lora_gguf, lora_model
+    from appliance.modelstore import embedded_model
+
+    base = embedded_model()
+    settings = TrainSettings(rank=2, alpha=4.0, threads=1)
+    model = lora_model(base, settings)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_" in name:
+                p.normal_()
+    path = export_lora_gguf(model, tmp_path / "a.gguf", alpha=4.0, fingerprint="x",
+                            base=base.name)
+    again = lora_model(base, settings, path)
+    ours = {n: p for n, p in model.named_parameters() if "lora_" in n}
+    theirs = {n: p for n, p in again.named_parameters() if "lora_" in n}
+    assert ours.keys() == theirs.keys() and len(ours) == 18 * 7 * 2
+    for n, p in ours.items():  # f16 in the file
+        assert torch.allclose(p.half().float(), theirs[n], atol=1e-3), n
+    wider = TrainSettings(rank=4, alpha=8.0, threads=1)
+    with pytest.raises(ValueError, match="no LoRA tensor"):
+        lora_model(base, wider, path)

@@ -58,7 +58,7 @@ class ToolCaller:
     def __init__(self, toolbox: Toolbox, engine: Engine, *, few_shot: bool = True,
                  cache_dir: Path | None = None, strings: StringMode = "free",
                  max_calls: int = 8, min_confidence: float = 0.0,
-                 enum_shown: int | None = prompt.ENUM_SHOWN):
+                 enum_shown: int | None = prompt.ENUM_SHOWN, warm: bool = True):
         """``strings="words"`` makes every free-text argument a span of the request's words
         (what a voice appliance's places, songs and names are); ``"free"`` lets the model
         write any text (what general function calling, such as BFCL, needs)."""
@@ -78,13 +78,15 @@ class ToolCaller:
         self._suffix = engine.tokenize(f"{prompt.END_TURN}\n{prompt.START_TURN}model\n")
         self._call_prefix = engine.tokenize(CALL_PREFIX)
         self._clarify = engine.tokenize(prompt.CLARIFY_REPLY)
+        self.vocab = Vocab.of(engine)
+        if not warm:  # tokens for training data only: this caller cannot decide
+            return
         t0 = time.perf_counter()
         cache_file = self._cache_file(cache_dir) if cache_dir else None
         loaded = engine.set_prefix(self._prefix, cache_file=cache_file)
         log.info("tool prompt: %d tokens for %d tools, %s in %.0f ms",
                  len(self._prefix), len(self.tools), "loaded from cache" if loaded else "evaluated",
                  (time.perf_counter() - t0) * 1000)
-        self.vocab = Vocab.of(engine)
 
     @classmethod
     def from_config(cls, config: Config, *, model_path: Path | None = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
 import json
 import os
 import re
@@ -43,6 +44,14 @@ def register(sub: Any) -> None:
     p.add_argument("--rank", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--start", type=Path, metavar="ADAPTER.gguf",
+                   help="start from this adapter's weights (the general adapter) instead of "
+                        "from zero")
+    p.add_argument("--general", action="store_true",
+                   help="train the general adapter instead: on --sets procedurally generated "
+                        "tool sets (appliance/finetune/toolsets.py), no config")
+    p.add_argument("--sets", type=int, default=300)
+    p.add_argument("--per-set", type=int, default=16)
     p.add_argument("--show-leaks", action="store_true",
                    help="print the held-out sentences that training samples would contain")
     p.set_defaults(func=run)
@@ -62,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
     from appliance.finetune.train import TrainSettings, export_lora_gguf, train
     from appliance.modelstore import embedded_model
 
+    if args.general:
+        return _general(args)
     config = config_from(args)
     source = Path(config.source)
     out: Path = args.out or source.parent / "adapters" / f"{source.stem}-lora.gguf"
@@ -95,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
                              batch=args.batch, micro_batch=args.micro_batch,
                              epochs=args.epochs, threads=args.threads)
     t0 = time.perf_counter()
-    model = train(caller, samples, base, settings, progress=_Progress(t0))
+    model = train(caller, samples, base, settings, progress=_Progress(t0), start=args.start)
     fingerprint = config.tools.fingerprint()
     export_lora_gguf(model, out, alpha=settings.alpha, fingerprint=fingerprint,
                      base=base.name)
@@ -106,6 +117,37 @@ def run(args: argparse.Namespace) -> int:
         print(f"{source}: model.adapter and model.adapter_tools now name it")
     else:
         print(f"in {source}:\nmodel:\n  adapter: {adapter}\n  adapter_tools: {fingerprint}")
+    return 0
+
+
+def _general(args: argparse.Namespace) -> int:
+    """The general adapter: many generated tool sets, each batch under its own set's prompt."""
+    from appliance.caller import ToolCaller
+    from appliance.caller.caller import MIN_CONTEXT
+    from appliance.caller.engine import Engine
+    from appliance.finetune.toolsets import general_samples
+    from appliance.finetune.train import TrainSettings, export_lora_gguf, train_sets
+    from appliance.modelstore import embedded_model
+    from appliance.tools import Toolbox
+
+    if args.out is None:
+        raise ConfigError("--general needs --out (where to write the general adapter)")
+    rows = general_samples(args.sets, args.per_set, seed=7)  # each set's samples together
+    grouped = [(Toolbox(tools), [s for _, s in group])
+               for tools, group in itertools.groupby(rows, key=lambda row: row[0])]
+    base = embedded_model()
+    engine = Engine(base, context=MIN_CONTEXT)  # for tokenizing only: no prompt is evaluated
+    sets = [(ToolCaller(box, engine, few_shot=False, warm=False), samples)
+            for box, samples in grouped]
+    settings = TrainSettings(rank=args.rank, alpha=2.0 * args.rank, lr=args.lr,
+                             batch=args.batch, micro_batch=args.micro_batch,
+                             epochs=args.epochs, threads=args.threads)
+    t0 = time.perf_counter()
+    model = train_sets(sets, base, settings, progress=_Progress(t0))
+    export_lora_gguf(model, args.out, alpha=settings.alpha, fingerprint="general",
+                     base=base.name)
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB) in "
+          f"{time.perf_counter() - t0:.0f} s")
     return 0
 
 

@@ -124,34 +124,30 @@ def _batch_loss(model: Any, cache: Any, prefix_len: int, batch: Sequence[Encoded
                 logits = weight[idx] @ h
                 losses.append(F.cross_entropy(logits[None],
                                               torch.tensor([cands.index(target)])))
-        per_sample.append(torch.stack(losses).mean())
-    # Each sample weighs the same: a no-call answer is one decision and a call ten, and
-    # averaged over decisions the no-calls (the guard against false actions) would be
-    # a few percent of the loss.
+        # The first decision (a call, no call or a question back) weighs the same in every
+        # sample, and the call's own decisions together as much again. Averaged over all
+        # decisions, a no-call answer (one decision) would weigh a tenth of a call (ten)
+        # and the adapter would call everything; averaged per sample, a call's first
+        # decision would weigh a tenth of a no-call's and it would refuse.
+        gate, rest = losses[0], losses[1:]
+        per_sample.append(gate + torch.stack(rest).mean() if rest else gate)
     return torch.stack(per_sample).mean()
 
 
 def train(caller: ToolCaller, samples: Sequence[Sample], gguf: Path,
           settings: TrainSettings = TrainSettings(),
-          progress: Callable[[str], None] = print) -> Any:
-    """Train a LoRA adapter; returns the peft model."""
+          progress: Callable[[str], None] = print, start: Path | None = None) -> Any:
+    """Train a LoRA adapter for one config's tools (from ``start``'s weights, an adapter
+    GGUF, when given); returns the peft model."""
     import torch
-    from peft import LoraConfig, get_peft_model
 
     random.seed(settings.seed)
     torch.manual_seed(settings.seed)
     data = encode(caller, samples)
     prefix = caller.prompt_tokens()
-    model = load_model(gguf, settings.threads)
-    model = get_peft_model(model, LoraConfig(
-        r=settings.rank, lora_alpha=int(settings.alpha), lora_dropout=0.0,
-        target_modules=list(TARGET_MODULES), bias="none"))
-    inner = model.base_model.model  # Gemma3ForCausalLM with LoRA layers
-    params = [p for p in model.parameters() if p.requires_grad]
     steps = math.ceil(len(data) * settings.epochs / settings.batch)
-    opt = torch.optim.AdamW(params, lr=settings.lr, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=settings.lr, total_steps=steps,
-                                                pct_start=0.1)
+    model, params, opt, sched = _setup(gguf, settings, steps, start)
+    inner = model.base_model.model  # Gemma3ForCausalLM with LoRA layers
     progress(f"{len(data)} samples, {steps} steps of {settings.batch}, prompt "
              f"{len(prefix)} tokens, {sum(p.numel() for p in params) / 1e6:.1f}M parameters")
     order: list[Encoded] = []
@@ -167,22 +163,113 @@ def train(caller: ToolCaller, samples: Sequence[Sample], gguf: Path,
             model.eval()
             cache = _prefix_cache(inner, prefix)
             model.train()
-        opt.zero_grad()
-        loss = 0.0
-        # The batch in slices of micro_batch samples, gradients summed: memory grows with
-        # a slice (its copies of the prompt's KV cache and their activations), not the batch.
-        for i in range(0, len(batch), settings.micro_batch):
-            part = batch[i : i + settings.micro_batch]
-            part_loss = _batch_loss(inner, cache, len(prefix), part) * (len(part) / len(batch))
-            part_loss.backward()
-            loss += float(part_loss.item())
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
+        loss = _step(inner, params, opt, sched, cache, len(prefix), batch, settings)
         if step % 5 == 0 or step == steps - 1:
             progress(f"step {step + 1}/{steps} loss {loss:.4f} "
                      f"({time.perf_counter() - t0:.0f} s)")
     return model
+
+
+def train_sets(sets: Sequence[tuple[ToolCaller, Sequence[Sample]]], gguf: Path,
+               settings: TrainSettings = TrainSettings(),
+               progress: Callable[[str], None] = print) -> Any:
+    """Train one adapter over many tool sets (the general adapter): each batch is one set's
+    samples under that set's own prompt, whose KV cache is computed for the batch."""
+    import torch
+
+    random.seed(settings.seed)
+    torch.manual_seed(settings.seed)
+    encoded = [(caller.prompt_tokens(), encode(caller, samples)) for caller, samples in sets]
+    batches = [(prefix, data[i : i + settings.batch]) for prefix, data in encoded
+               for i in range(0, len(data), settings.batch)]
+    rounds = max(1, round(settings.epochs))
+    plan = [b for _ in range(rounds) for b in random.sample(batches, len(batches))]
+    model, params, opt, sched = _setup(gguf, settings, len(plan), None)
+    inner = model.base_model.model
+    progress(f"{sum(len(d) for _, d in encoded)} samples in {len(sets)} tool sets, "
+             f"{len(plan)} steps of up to {settings.batch}")
+    t0 = time.perf_counter()
+    for step, (prefix, batch) in enumerate(plan):
+        model.eval()
+        cache = _prefix_cache(inner, prefix)
+        model.train()
+        loss = _step(inner, params, opt, sched, cache, len(prefix), batch, settings)
+        if step % 5 == 0 or step == len(plan) - 1:
+            progress(f"step {step + 1}/{len(plan)} loss {loss:.4f} "
+                     f"({time.perf_counter() - t0:.0f} s)")
+    return model
+
+
+def lora_model(gguf: Path, settings: TrainSettings, start: Path | None = None) -> Any:
+    """The base model in torch with LoRA layers: zero, or ``start``'s weights."""
+    from peft import LoraConfig, get_peft_model
+
+    model = get_peft_model(load_model(gguf, settings.threads), LoraConfig(
+        r=settings.rank, lora_alpha=int(settings.alpha), lora_dropout=0.0,
+        target_modules=list(TARGET_MODULES), bias="none"))
+    if start is not None:
+        load_lora_gguf(model, start)
+    return model
+
+
+def _setup(gguf: Path, settings: TrainSettings, steps: int,
+           start: Path | None) -> tuple[Any, list[Any], Any, Any]:
+    import torch
+
+    model = lora_model(gguf, settings, start)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=settings.lr, weight_decay=0.0)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=settings.lr, total_steps=steps,
+                                                pct_start=0.1)
+    return model, params, opt, sched
+
+
+def _step(inner: Any, params: list[Any], opt: Any, sched: Any, cache: Any, prefix_len: int,
+          batch: Sequence[Encoded], settings: TrainSettings) -> float:
+    """One optimizer step over ``batch``, in slices of ``micro_batch`` samples whose
+    gradients are summed: memory grows with a slice (its copies of the prompt's KV cache
+    and their activations), not with the batch."""
+    import torch
+
+    opt.zero_grad()
+    loss = 0.0
+    for i in range(0, len(batch), settings.micro_batch):
+        part = batch[i : i + settings.micro_batch]
+        part_loss = _batch_loss(inner, cache, prefix_len, part) * (len(part) / len(batch))
+        part_loss.backward()
+        loss += float(part_loss.item())
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    sched.step()
+    return loss
+
+
+def load_lora_gguf(model: Any, path: Path) -> None:
+    """Set a peft model's LoRA weights from an adapter GGUF that :func:`export_lora_gguf`
+    wrote (the general adapter, to start a config's own training from)."""
+    import gguf
+    import numpy as np
+    import torch
+
+    tensors = {t.name: np.array(t.data) for t in gguf.GGUFReader(str(path)).tensors}
+    for name, param in model.named_parameters():
+        if "lora_" in name:
+            array = tensors.get(_gguf_name(name))
+            if array is None or array.shape != tuple(param.shape):
+                raise ValueError(f"{path}: no LoRA tensor {_gguf_name(name)} of shape "
+                                 f"{tuple(param.shape)} (a rank or a model of its own?)")
+            with torch.no_grad():
+                param.copy_(torch.from_numpy(array.astype(np.float32)))
+
+
+def _gguf_name(name: str) -> str:
+    """``...layers.{i}.self_attn.q_proj.lora_A.default.weight`` -> ``blk.{i}.attn_q.weight.
+    lora_a``."""
+    parts = name.split(".")
+    layer = int(parts[parts.index("layers") + 1])
+    module = next(p for p in parts if p in GGUF_NAMES)
+    kind = "lora_a" if "lora_A" in parts else "lora_b"
+    return f"blk.{layer}.{GGUF_NAMES[module]}.weight.{kind}"
 
 
 def export_lora_gguf(model: Any, path: Path, *, alpha: float, fingerprint: str,
@@ -202,13 +289,8 @@ def export_lora_gguf(model: Any, path: Path, *, alpha: float, fingerprint: str,
     for name, tensor in model.named_parameters():
         if "lora_" not in name:
             continue
-        # ...layers.{i}.self_attn.q_proj.lora_A.default.weight
-        parts = name.split(".")
-        layer = int(parts[parts.index("layers") + 1])
-        module = next(p for p in parts if p in GGUF_NAMES)
-        kind = "lora_a" if "lora_A" in parts else "lora_b"
         array = tensor.detach().float().numpy().astype(np.float16)
-        writer.add_tensor(f"blk.{layer}.{GGUF_NAMES[module]}.weight.{kind}", array)
+        writer.add_tensor(_gguf_name(name), array)
         count += 1
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
