@@ -28,6 +28,7 @@ from typing import Any
 from appliance.caller import ToolCaller
 from appliance.finetune.data import Sample
 from appliance.finetune.replay import answer
+from appliance.messages import ToolCall
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ class Encoded:
     positions: tuple[int, ...]  # index in ids of the token whose logits make the decision
     candidates: tuple[tuple[int, ...] | None, ...]
     targets: tuple[int, ...]
+    more: tuple[bool, ...] = ()
+    """Which decisions are "another call, or done?" (after each call)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class TrainSettings:
 
 def encode(caller: ToolCaller, samples: Sequence[Sample]) -> list[Encoded]:
     out = []
+    more = _more_candidates(caller)
     for s in samples:
         request = caller.request_tokens(s.text)
         tokens, points = answer(caller, s.call, more=s.more, missing=s.missing, stop=True)
@@ -75,8 +79,18 @@ def encode(caller: ToolCaller, samples: Sequence[Sample]) -> list[Encoded]:
         # The token at answer index i is predicted by the position just before it.
         positions = tuple(len(request) + p.index - 1 for p in points)
         out.append(Encoded(ids, positions, tuple(p.candidates for p in points),
-                           tuple(p.target for p in points)))
+                           tuple(p.target for p in points),
+                           tuple(more is not None and p.candidates == more for p in points)))
     return out
+
+
+def _more_candidates(caller: ToolCaller) -> tuple[int, ...] | None:
+    """The candidates of the decision after a call: open another, or the response."""
+    tool = next((t for t in caller.tools if not t.required), None)
+    if tool is None:
+        return None
+    _, points = answer(caller, ToolCall(tool.name, {}), stop=True)
+    return points[-1].candidates
 
 
 def load_model(gguf: Path, threads: int) -> Any:
@@ -113,8 +127,11 @@ def _batch_loss(model: Any, cache: Any, prefix_len: int, batch: Sequence[Encoded
     weight = model.lm_head.weight
     per_sample = []
     for i, e in enumerate(batch):
-        losses = []
-        for pos, cands, target in zip(e.positions, e.candidates, e.targets, strict=True):
+        losses: list[Any] = []
+        more: list[Any] = []
+        for pos, cands, target, after_call in zip(e.positions, e.candidates, e.targets,
+                                                  e.more or (False,) * len(e.targets),
+                                                  strict=True):
             h = hidden[i, pos]
             if cands is None:
                 logits = weight @ h
@@ -122,15 +139,18 @@ def _batch_loss(model: Any, cache: Any, prefix_len: int, batch: Sequence[Encoded
             else:
                 idx = torch.tensor(cands)
                 logits = weight[idx] @ h
-                losses.append(F.cross_entropy(logits[None],
-                                              torch.tensor([cands.index(target)])))
+                loss = F.cross_entropy(logits[None], torch.tensor([cands.index(target)]))
+                (more if after_call else losses).append(loss)
         # The first decision (a call, no call or a question back) weighs the same in every
-        # sample, and the call's own decisions together as much again. Averaged over all
-        # decisions, a no-call answer (one decision) would weigh a tenth of a call (ten)
-        # and the adapter would call everything; averaged per sample, a call's first
-        # decision would weigh a tenth of a no-call's and it would refuse.
+        # sample, the call's own decisions together as much again, and so do the decisions
+        # whether another call follows. Averaged over all decisions, a no-call answer (one
+        # decision) would weigh a tenth of a call (ten) and the adapter would call
+        # everything; averaged per sample, a call's first decision would weigh a tenth of a
+        # no-call's and it would refuse; among a call's decisions, "another?" would be one
+        # in ten and it would never make a second call.
         gate, rest = losses[0], losses[1:]
-        per_sample.append(gate + torch.stack(rest).mean() if rest else gate)
+        total = gate + torch.stack(rest).mean() if rest else gate
+        per_sample.append(total + torch.stack(more).mean() if more else total)
     return torch.stack(per_sample).mean()
 
 
