@@ -106,7 +106,7 @@ def test_bad_model_paths(tmp_path: Path, tools_file: Path, make, message: str) -
 def test_check_and_tools_commands(tmp_path: Path) -> None:
     ok = appliance("check", "--config", str(ROOT / "deploy" / "home.yaml"))
     assert ok.returncode == 0, ok.stderr
-    assert b"9 tools" in ok.stdout
+    assert b"11 tools" in ok.stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text("tools: []\n")
     proc = appliance("check", "--config", str(bad))

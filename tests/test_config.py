@@ -37,7 +37,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_demo_home_loads() -> None:
     config = load_config(HOME_YAML)
-    assert len(config.tools) == 9
+    assert len(config.tools) == 11
     assert config.tools["set_light"].properties["state"]["enum"] == ["on", "off"]
 
 
