@@ -394,7 +394,8 @@ def test_slow_http_servers_do_not_hold_up_a_gpio_command(tmp_path: Path,
         for tool in raw["tools"]:
             if tool["name"] == "play_music":
                 tool["action"]["url"] = f"http://{server.host}/play"
-        raw["http"] = {"allowed_hosts": [server.host, "wttr.in"], "timeout_s": 0.5}
+        raw["http"] = {"allowed_hosts": [server.host, "wttr.in", "127.0.0.1:8088"],
+                       "timeout_s": 0.5}
         config = parse_config(raw, source="t.yaml")
         bound = 2 * config.http.timeout_s + 1
 

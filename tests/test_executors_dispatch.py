@@ -41,7 +41,8 @@ def tool_index(raw: dict[str, Any], name: str) -> int:
 
 EXPECTED = {"set_light": "gpio", "set_brightness": "gpio", "set_fan": "gpio",
             "garage_door": "gpio", "lock_door": "mqtt", "set_thermostat": "mqtt",
-            "start_timer": "mqtt", "get_weather": "http", "play_music": "http"}
+            "start_timer": "mqtt", "cancel_timer": "mqtt", "get_weather": "http",
+            "play_music": "http", "get_light_state": "http"}
 
 
 def test_every_home_tool_is_bound_to_a_real_action() -> None:
@@ -127,7 +128,7 @@ def http_home(server: LoopbackServer, url: str, body: str | None = None) -> Acts
     raw["tools"][i]["action"]["url"] = url
     if body is not None:
         raw["tools"][i]["action"]["body"] = body
-    raw["http"] = {"allowed_hosts": [server.host, "wttr.in"], "timeout_s": 2}
+    raw["http"] = {"allowed_hosts": [server.host, "wttr.in", "127.0.0.1:8088"], "timeout_s": 2}
     return Acts(parse_config(raw, source="t.yaml"))
 
 

@@ -27,6 +27,11 @@ def factory() -> Iterator[MockFactory]:
     f.reset()
 
 
+def _tool(raw: dict[str, Any], name: str) -> dict[str, Any]:
+    tool: dict[str, Any] = next(t for t in raw["tools"] if t["name"] == name)
+    return tool
+
+
 def raw_home() -> dict[str, Any]:
     raw: dict[str, Any] = load_yaml(HOME_YAML.read_text(), source=str(HOME_YAML))
     return raw
@@ -128,15 +133,15 @@ def test_a_pin_in_use_elsewhere_is_an_error_result(factory: MockFactory) -> None
 
 
 @pytest.mark.parametrize(("tool", "key", "pin", "claimed_by"), [
-    (1, "pins.kitchen", 17, "tools[0].action.pins.kitchen"),   # the dimmer on a relay's pin
-    (1, "pins.kitchen", "BOARD11", "tools[0].action.pins.kitchen"),  # the same pin, by header
-    (0, "pins.garage", 6, None),                                # a light on the door's pin
-    (0, "pins.garage", 17, "tools[0].action.pins.kitchen"),     # two rooms on one pin
+    ("set_brightness", "pins.kitchen", 17, "tools[0].action.pins.kitchen"),  # on a relay's pin
+    ("set_brightness", "pins.kitchen", "BOARD11", "tools[0].action.pins.kitchen"),  # by header
+    ("set_light", "pins.garage", 6, None),                      # a light on the door's pin
+    ("set_light", "pins.garage", 17, "tools[0].action.pins.kitchen"),  # two rooms on one pin
 ])
-def test_a_pin_used_twice_is_refused_when_the_config_loads(tool: int, key: str, pin: object,
+def test_a_pin_used_twice_is_refused_when_the_config_loads(tool: str, key: str, pin: object,
                                                            claimed_by: str | None) -> None:
     raw = raw_home()
-    raw["tools"][tool]["action"]["pins"][key.split(".")[1]] = pin
+    _tool(raw, tool)["action"]["pins"][key.split(".")[1]] = pin
     with pytest.raises(ConfigError, match=r"GPIO(17|6) is already used by") as err:
         parse_config(raw, source="t.yaml")
     assert claimed_by is None or claimed_by in str(err.value)
@@ -165,12 +170,13 @@ def test_invalid_arguments_never_reach_a_pin(factory: MockFactory) -> None:
 
 def test_a_duty_out_of_range_is_an_error(factory: MockFactory) -> None:
     raw = raw_home()
-    raw["tools"][1]["action"]["duty"] = "{{ percent }}"  # a mistake: 0..100 given as a duty
+    dimmer = _tool(raw, "set_brightness")["action"]
+    dimmer["duty"] = "{{ percent }}"  # a mistake: 0..100 given as a duty
     d = home(factory, parse_config(raw, source="t.yaml"))
     r = d.execute(ToolCall("set_brightness", {"room": "kitchen", "percent": 50}))
     assert not r.ok and "set_brightness" in (r.error or "") and "0..1" in (r.error or "")
-    raw["tools"][1]["action"].pop("duty")
-    raw["tools"][1]["action"]["percent"] = "{{ percent }}"  # the right way to say it
+    dimmer.pop("duty")
+    dimmer["percent"] = "{{ percent }}"  # the right way to say it
     d = home(factory, parse_config(raw, source="t.yaml"))
     assert d.execute(ToolCall("set_brightness", {"room": "kitchen", "percent": 50})).ok
     factory.pin(12).assert_states([0, 0.5])

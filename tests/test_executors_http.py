@@ -40,8 +40,9 @@ def home(server: LoopbackServer, url: str | None = None, **http: Any) -> Acts:
     for tool in raw["tools"]:
         if tool["name"] == "get_weather":
             tool["action"]["url"] = url or default
-        if tool["name"] == "play_music":
-            tool["action"]["url"] = f"http://{server.host}/play"
+        elif tool["action"]["kind"] == "http":  # the home hub's tools
+            tool["action"]["url"] = tool["action"]["url"].replace("127.0.0.1:8088",
+                                                                  server.host)
     raw["http"] = {"allowed_hosts": [server.host], "timeout_s": 1,
                    "max_response_bytes": 100_000, **http}
     return Acts(parse_config(raw, source="test.yaml"))

@@ -14,8 +14,10 @@ from appliance.speech.stt import without_restarts
 from appliance.speech.wav import frames_of, read_wav
 from tests.speech import say
 
-# Not one of the demo home's example phrasings, each heard exactly by pocketsphinx.
-REPHRASED = ["kill the hallway light", "i need the bathroom light on"]
+# Not one of the demo home's example phrasings, each heard exactly by pocketsphinx. ("i need
+# the bathroom light on" was, until get_light_state's "did i leave the bedroom light on"
+# pulled it to "i leave the bathroom light on": a phrasing shapes what the grammar hears.)
+REPHRASED = ["kill the hallway light", "i want the bathroom light on"]
 OTHER = ["the quick brown fox jumps over the lazy dog",
          "my sister is coming over for dinner tonight",
          "remember to call grandma on sunday", "tell me a joke"]
