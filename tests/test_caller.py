@@ -12,6 +12,9 @@ from appliance.caller.grammar import walk_call
 from appliance.finetune.replay import answer_tokens
 from appliance.handler import RequestHandler
 from appliance.messages import Decision, Request, ToolCall
+from appliance.modelstore import resolve_model
+
+from .conftest import ROOT
 
 pytestmark = pytest.mark.model
 
@@ -114,7 +117,6 @@ def test_same_calls_as_the_plain_grammar(home_config: Any) -> None:
     """
     from appliance.caller.engine import Engine
     from appliance.caller.plain import PlainGrammarCaller
-    from appliance.modelstore import resolve_model
 
     model = resolve_model(None)
     fast = ToolCaller(home_config.tools, Engine(model), few_shot=True)
@@ -202,3 +204,27 @@ def test_the_model_reads_digits_and_minutes(home_caller: ToolCaller) -> None:
     assert home_caller.heard("dim it to forty five percent") == "dim it to 45 percent"
     tokens = home_caller.request_tokens("timer for half an hour")
     assert home_caller.engine.detokenize(tokens).startswith("timer for 30 minutes")
+
+
+def test_context_is_sized_from_the_prompt() -> None:
+    from appliance.caller.caller import MIN_CONTEXT, REQUEST_ROOM, context_for
+
+    assert context_for(1243) == MIN_CONTEXT  # the demo home: the default
+    assert context_for(5887) == 6400 >= 5887 + REQUEST_ROOM
+    assert context_for(6400 - REQUEST_ROOM) == 6400 and context_for(6401 - REQUEST_ROOM) == 6656
+
+
+def test_a_forty_tool_home_opens_without_a_context_setting() -> None:
+    """The unseen home's prompt (5,887 tokens) does not fit the default 2,048: the caller
+    sizes its context from it instead of refusing (`model.context` unset)."""
+    from appliance.caller.caller import context_for
+    from appliance.config import load_config
+
+    config = load_config(ROOT / "tests" / "homes" / "new_home.yaml")
+    assert config.model.context is None
+    caller = ToolCaller.open(config.tools, resolve_model(None), few_shot=False)
+    try:
+        assert caller.engine.context == context_for(len(caller.prompt_tokens())) > 2048
+        assert caller.decide("turn on the porch lamp").error is None
+    finally:
+        caller.close()
