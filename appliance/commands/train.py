@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
                           "pip install -e '.[finetune]'")
     from appliance.caller import ToolCaller
     from appliance.finetune.data import drop_leaks, iter_jsonl, leaks, synthesize
-    from appliance.finetune.train import TrainSettings, export_lora_gguf, train
+    from appliance.finetune.train import export_lora_gguf, train
     from appliance.modelstore import embedded_model
 
     if args.general:
@@ -102,9 +102,7 @@ def run(args: argparse.Namespace) -> int:
     # The adapter is trained for the prompt it will be used with: no worked examples.
     caller = ToolCaller.open(config.tools, base, few_shot=False,
                              enum_shown=config.model.enum_shown)
-    settings = TrainSettings(rank=args.rank, alpha=2.0 * args.rank, lr=args.lr,
-                             batch=args.batch, micro_batch=args.micro_batch,
-                             epochs=args.epochs, threads=args.threads)
+    settings = _settings(args)
     t0 = time.perf_counter()
     model = train(caller, samples, base, settings, progress=_Progress(t0), start=args.start)
     fingerprint = config.tools.fingerprint()
@@ -126,7 +124,7 @@ def _general(args: argparse.Namespace) -> int:
     from appliance.caller.caller import MIN_CONTEXT
     from appliance.caller.engine import Engine
     from appliance.finetune.toolsets import general_samples
-    from appliance.finetune.train import TrainSettings, export_lora_gguf, train_sets
+    from appliance.finetune.train import export_lora_gguf, train_sets
     from appliance.modelstore import embedded_model
     from appliance.tools import Toolbox
 
@@ -139,9 +137,7 @@ def _general(args: argparse.Namespace) -> int:
     engine = Engine(base, context=MIN_CONTEXT)  # for tokenizing only: no prompt is evaluated
     sets = [(ToolCaller(box, engine, few_shot=False, warm=False), samples)
             for box, samples in grouped]
-    settings = TrainSettings(rank=args.rank, alpha=2.0 * args.rank, lr=args.lr,
-                             batch=args.batch, micro_batch=args.micro_batch,
-                             epochs=args.epochs, threads=args.threads)
+    settings = _settings(args)
     t0 = time.perf_counter()
     model = train_sets(sets, base, settings, progress=_Progress(t0))
     export_lora_gguf(model, args.out, alpha=settings.alpha, fingerprint="general",
@@ -149,6 +145,14 @@ def _general(args: argparse.Namespace) -> int:
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB) in "
           f"{time.perf_counter() - t0:.0f} s")
     return 0
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    """The run's hyper-parameters from the command line (a TrainSettings)."""
+    from appliance.finetune.train import TrainSettings
+
+    return TrainSettings(rank=args.rank, alpha=2.0 * args.rank, lr=args.lr, batch=args.batch,
+                         micro_batch=args.micro_batch, epochs=args.epochs, threads=args.threads)
 
 
 class _Progress:
