@@ -31,7 +31,7 @@ from appliance.executors.pins import SharedPins
 from appliance.messages import Outcome, Request
 from appliance.settings import Config
 from appliance.speech.audio import Microphone, WavReplay, _sounddevice, open_input
-from appliance.speech.pipeline import Heard, VoicePipeline, make_recognizer
+from appliance.speech.pipeline import Heard, VoicePipeline, completes_call, make_recognizer
 from appliance.speech.settings import SpeechSettings
 
 log = logging.getLogger(__name__)
@@ -199,8 +199,10 @@ def attach(service: Service, config: Config, pins: SharedPins) -> None:
     except ApplianceError as exc:
         log.error("speech: voice input is off: %s", exc)
         return
-    pipeline = VoicePipeline(settings, recognizer)
     runner = service.runner
+    caller = runner.core.caller
+    pipeline = VoicePipeline(settings, recognizer, complete=None if caller is None
+                             else completes_call(caller.decide))
     holder: dict[str, asyncio.AbstractEventLoop] = {}
 
     async def request(heard: Heard) -> Outcome:

@@ -98,6 +98,37 @@ def test_silence_noise_and_other_speech_give_no_call(wavs: dict[str, Path]) -> N
 
 
 @pytest.mark.model
+def test_a_complete_command_ends_at_a_short_pause(tmp_path: Path,
+                                                  wavs: dict[str, Path]) -> None:
+    """Endpoint by meaning, with the real tool caller: "turn on the kitchen light" is a
+    complete call, so 180 ms of silence end it; "set a timer for" (then 400 ms of pause)
+    "five minutes" is one utterance, and one call. With ``complete_ms: 0`` the same file waits
+    for the full 600 ms."""
+    first = say("set a timer for", tmp_path / "a.wav", pad=(0.3, 0.0))
+    rest = say("five minutes", tmp_path / "b.wav", pad=(0.4, 1.0))
+    paused = concat([first, rest], tmp_path / "paused.wav")
+    files = [str(wavs["turn on the kitchen light"]), str(paused)]
+    config = yaml.safe_load(HOME_YAML.read_text())
+    config["model"]["adapter"] = str(ROOT / "deploy" / config["model"]["adapter"])
+    config["speech"] = {"endpoint": {"complete_ms": 0}}
+    off = tmp_path / "off.yaml"
+    off.write_text(yaml.safe_dump(config))
+    rc, reports, err = listen("--config", str(HOME_YAML), "--dry-run", "--wav", *files)
+    assert rc == 0, err
+    rc, waited, err = listen("--config", str(off), "--dry-run", "--wav", *files)
+    assert rc == 0, err
+    [light], [timer] = (r["utterances"] for r in reports)
+    [light_off], [timer_off] = (r["utterances"] for r in waited)
+    assert light["call"] == light_off["call"] == {"name": "set_light", "arguments": {
+        "room": "kitchen", "state": "on"}}
+    assert light["ended_by"] == "complete" and light_off["ended_by"] == "silence"
+    assert light_off["end_s"] - light["end_s"] == pytest.approx(0.42, abs=0.001)
+    assert light["ms"]["stt_final"] == 0  # decoded during the pause
+    assert timer["call"] == timer_off["call"] == {"name": "start_timer",
+                                                  "arguments": {"minutes": 5}}
+
+
+@pytest.mark.model
 def test_wake_word_and_listening_after_it(tmp_path: Path, wavs: dict[str, Path]) -> None:
     config = yaml.safe_load(HOME_YAML.read_text())
     config["speech"] = {"wake_word": "appliance", "wake_timeout_s": 5}

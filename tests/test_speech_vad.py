@@ -104,3 +104,75 @@ def test_the_detector_is_chosen_by_name() -> None:
     assert vad.probability(bytes(960)) < 0.5
     settings = dataclasses.replace(EndpointSettings(), pre_roll_ms=90)
     assert isinstance(make_endpointer(settings, vad), VadEndpointer)
+
+
+# -- endpoint by meaning ------------------------------------------------------------------
+
+
+def test_words_that_make_a_complete_call_end_after_a_short_pause(
+        tmp_path: Path, pipeline: VoicePipeline) -> None:
+    """The pipeline checks the words so far at a pause; the check here is a plain rule over
+    the words (the daemon's is the tool caller: test_listen)."""
+    wav = say("open the garage door", tmp_path / "g.wav", pad=(0.3, 1.0))
+    checked: list[str] = []
+
+    def complete(words: str) -> bool:
+        checked.append(words)
+        return words.endswith("garage door")
+
+    ends = {}
+    for check in (complete, None):
+        pipeline.reset()
+        pipeline.complete = check
+        [heard] = list(pipeline.run(frames_of(read_wav(wav).samples)))
+        ends[heard.ended_by] = heard
+    pipeline.complete = None
+    early, late = ends["complete"], ends["silence"]
+    assert checked and early.transcript.heard == late.transcript.heard == "open the garage door"
+    # 600 ms of silence against 180: the same words, 420 ms sooner.
+    assert late.end_s - early.end_s == pytest.approx(0.42, abs=0.001)
+    assert early.silence_ms == 180 and early.wait_ms >= 180 and early.transcript.final_ms == 0
+
+
+def test_an_incomplete_command_waits_for_the_rest(tmp_path: Path,
+                                                  pipeline: VoicePipeline) -> None:
+    """A pause after "set a timer for" (a word that wants more) or after words that make no
+    call yet does not end the utterance: the rest of the command is in it."""
+    first = say("set a timer for", tmp_path / "a.wav", pad=(0.3, 0.0))
+    rest = say("five minutes", tmp_path / "b.wav", pad=(0.4, 1.0))
+    wav = write(tmp_path / "ab.wav", np.concatenate([samples(first), samples(rest)]))
+    checked: list[str] = []
+
+    def complete(words: str) -> bool:
+        checked.append(words)
+        return True  # every check would end it: only the open end stops the first
+
+    pipeline.reset()
+    pipeline.complete = complete
+    try:
+        heard = list(pipeline.run(frames_of(read_wav(wav).samples)))
+    finally:
+        pipeline.complete = None
+    assert len(heard) == 1, [h.transcript.heard for h in heard]
+    assert content_words(heard[0].transcript.heard)[-2:] == ["five", "minutes"]
+    assert heard[0].ended_by == "complete" and checked[-1].endswith("minutes")
+
+
+def test_speech_after_a_complete_check_keeps_the_utterance_open() -> None:
+    """Marked complete at a pause, then more speech: the mark is gone, silence_ms ends it."""
+    settings = EndpointSettings(detector="energy")
+    ep = Endpointer(settings)
+    quiet = bytes(960)
+    loud = (np.sin(np.arange(480) / 3) * 8000).astype("<i2").tobytes()
+    events: list[tuple[str, object]] = []
+    for frame in [quiet] * 10 + [loud] * 10 + [quiet] * 4:
+        for kind, value in ep.push(frame):
+            events.append((kind, value))
+            if kind == "pause":
+                ep.mark_complete()
+    assert ("pause", 90) in events and ep.in_speech
+    for frame in [loud] * 5 + [quiet] * 19:
+        events += list(ep.push(frame))
+    assert ep.in_speech  # 570 ms of silence: not yet, the mark went with the new speech
+    kind, utt = list(ep.push(quiet))[-1]
+    assert kind == "end" and utt.reason == "silence"  # type: ignore[attr-defined]

@@ -42,15 +42,16 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from appliance.speech.pipeline import VoicePipeline, make_recognizer
+    from appliance.speech.pipeline import VoicePipeline, completes_call, make_recognizer
 
     config = config_from(args)
     overrides = {k: v for k, v in (("engine", args.engine), ("model", args.model),
                                    ("mode", args.mode)) if v is not None}
     settings = dataclasses.replace(config.speech, **overrides)
     recognizer = make_recognizer(settings, config.tools)
-    pipeline = VoicePipeline(settings, recognizer)
     act = _Actor(config, dry_run=args.dry_run, enabled=not args.no_call)
+    pipeline = VoicePipeline(settings, recognizer, complete=None if act.caller is None
+                             else completes_call(act.caller.decide))
     try:
         if args.wav:
             return _files(args, pipeline, act)
@@ -94,8 +95,9 @@ class _Actor:
                           dry_run=self.dry_run)
         outcome = self.core.handle(request)
         ms["call"] = round(outcome.decide_ms, 1)
-        # From the end of speech: the endpointer's wait, the last of the decoding, the call.
-        ms["speech_end_to_call"] = round(heard.silence_ms + heard.transcript.final_ms
+        # From the end of speech: the endpointer's wait (with the check of the words made
+        # during it), the last of the decoding, the call.
+        ms["speech_end_to_call"] = round(heard.wait_ms + heard.transcript.final_ms
                                          + outcome.decide_ms, 1)
         if outcome.result is not None:
             ms["action"] = round(outcome.ms - outcome.decide_ms, 1)

@@ -12,6 +12,12 @@ start so the first word is whole:
   seeded from the first frames (so speech at the very start becomes the floor: the reason
   the VAD is the default; tools/bench_voice compares the two).
 
+Endpoint by meaning: after ``check_ms`` of a pause an endpointer yields ``("pause", ms)``
+once; whoever decodes may then look at the words so far and, when they already make a
+complete call, :meth:`~_Segments.mark_complete` the utterance: it ends after ``complete_ms``
+of silence (reason ``complete``) instead of ``silence_ms``, unless speech resumes first.
+The check runs while the pause goes on, so its work is hidden in the wait.
+
 Pure code: frames in, events out, no clock and no device, so it is tested on real WAVs.
 """
 
@@ -47,7 +53,11 @@ class EndpointSettings:
     detector: str = "vad"
     """``vad`` (pymicro-vad, trained) or ``energy`` (level above an adaptive floor)."""
     silence_ms: int = 600
-    """Silence that ends an utterance."""
+    """Silence that ends an utterance (the fallback: see ``complete_ms``)."""
+    complete_ms: int = 180
+    """Silence that ends an utterance whose words already make a complete call (0: off)."""
+    check_ms: int = 90
+    """The pause after which the words so far are checked for a complete call."""
     max_utterance_s: float = 8.0
     """An utterance is cut here, speech or not."""
     start_ms: int = 90
@@ -90,6 +100,21 @@ class _Segments:
     _in_speech: bool
     _utt: list[bytes]
     _utt_start: int
+    _complete: bool = False
+    _check_frames: int = 0
+    _complete_frames: int = 0
+
+    def mark_complete(self) -> None:
+        """The words so far make a complete call: end after ``complete_ms`` of this pause."""
+        if self._in_speech and self._complete_frames:
+            self._complete = True
+
+    def _pause(self, quiet_run: int, speech: bool) -> Iterator[tuple[str, Any]]:
+        """The pause events of a frame inside an utterance (before the silence check)."""
+        if speech:
+            self._complete = False  # more words: the check must be made again
+        elif self._complete_frames and quiet_run == self._check_frames:
+            yield "pause", quiet_run * FRAME_MS
 
     def push(self, frame: bytes) -> Iterator[tuple[str, Any]]:
         raise NotImplementedError
@@ -106,6 +131,7 @@ class _Segments:
                what: str) -> Iterator[tuple[str, Any]]:
         """The utterance so far, or a drop when it held too little ``what``."""
         self._in_speech = False
+        self._complete = False
         audio = b"".join(self._utt)
         start = self._utt_start * FRAME_MS / 1000
         self._utt = []
@@ -143,6 +169,7 @@ class Endpointer(_Segments):
         s = self.settings
         self._start_frames = max(1, s.start_ms // FRAME_MS)
         self._end_frames = max(1, s.silence_ms // FRAME_MS)
+        self._check_frames, self._complete_frames = _meaning_frames(s, self._end_frames)
         self._max_frames = max(1, int(s.max_utterance_s * 1000) // FRAME_MS)
         self._min_loud = max(1, s.min_speech_ms // FRAME_MS)
         pre_roll = 240 if s.pre_roll_ms is None else s.pre_roll_ms
@@ -200,12 +227,16 @@ class Endpointer(_Segments):
         self._utt.append(frame)
         self._utt_db.append(db)
         yield "frame", frame
-        if self._loud(db):
+        loud = self._loud(db)
+        if loud:
             self._quiet_run = 0
             self._loud_total += 1
         else:
             self._quiet_run += 1
-        if self._quiet_run >= self._end_frames:
+        yield from self._pause(self._quiet_run, loud)
+        if self._complete and self._quiet_run >= self._complete_frames:
+            yield from self._end("complete")
+        elif self._quiet_run >= self._end_frames:
             yield from self._end("silence")
         elif len(self._utt) >= self._max_frames:
             # Cut. Speech has pauses; steady noise has none: its quiet end is the new floor.
@@ -271,6 +302,7 @@ class VadEndpointer(_Segments):
         self._vad = self.vad if self.vad is not None else VoiceActivity()
         self._start_frames = max(1, s.start_ms // FRAME_MS)
         self._end_frames = max(1, s.silence_ms // FRAME_MS)
+        self._check_frames, self._complete_frames = _meaning_frames(s, self._end_frames)
         self._max_frames = max(1, int(s.max_utterance_s * 1000) // FRAME_MS)
         self._min_speech = max(1, s.min_speech_ms // FRAME_MS)
         pre_roll = 450 if s.pre_roll_ms is None else s.pre_roll_ms
@@ -319,7 +351,10 @@ class VadEndpointer(_Segments):
             self._speech_total += 1
         else:
             self._quiet_run += 1
-        if self._quiet_run >= self._end_frames:
+        yield from self._pause(self._quiet_run, speech)
+        if self._complete and self._quiet_run >= self._complete_frames:
+            yield from self._end("complete")
+        elif self._quiet_run >= self._end_frames:
             yield from self._end("silence")
         elif len(self._utt) >= self._max_frames:
             self._overrun, self._quiet_run = True, 0
@@ -328,6 +363,14 @@ class VadEndpointer(_Segments):
     def _end(self, reason: str) -> Iterator[tuple[str, Any]]:
         self._speech_run = 0
         yield from self._close(reason, self._speech_total, self._min_speech, "speech")
+
+
+def _meaning_frames(s: EndpointSettings, end_frames: int) -> tuple[int, int]:
+    """Frames of pause before the check and before a complete call ends (0, 0: off)."""
+    complete = min(end_frames, s.complete_ms // FRAME_MS)
+    if complete <= 0 or complete >= end_frames:
+        return 0, 0
+    return max(1, min(complete, s.check_ms // FRAME_MS)), complete
 
 
 AnyEndpointer = Endpointer | VadEndpointer

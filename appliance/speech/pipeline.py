@@ -13,12 +13,20 @@ speed. Activation:
   is heard from its first word;
 - a wake word as a string (the old way): every utterance is decoded and must start with
   that word, or come while armed.
+
+Endpoint by meaning: given ``complete`` (words -> do they make a complete call? the tool
+caller's decision, :func:`completes_call`), the words so far are decoded at each pause of
+``endpoint.check_ms``; when they make a complete call and do not end in a word that wants
+more ("and", "the", "to"), the utterance ends after ``endpoint.complete_ms`` of silence
+instead of ``silence_ms``. An incomplete command ("set a timer for") waits the full
+``silence_ms``, as does everything without ``complete``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +35,7 @@ import numpy as np
 
 from appliance.english import OPTIONAL
 from appliance.errors import SpeechError
+from appliance.messages import Decision
 from appliance.speech.endpoint import (
     AnyEndpointer,
     Utterance,
@@ -55,9 +64,22 @@ MAX_CLIPPED = 0.05
 """An utterance with more of its samples at full scale is not trusted (words get misheard:
 "open the garage door" 18 dB over full scale was heard as "put garage door")."""
 
+OPEN_ENDS = frozenset({"and", "then", "also", "or", "but", "plus", "the", "a", "an", "to",
+                       "for", "at", "of", "with", "by", "my", "into", "from", "until"})
+"""Words after which a command goes on: a pause there never ends it early."""
+
 WAKE_SLACK_S = -0.1
 """Words whose middle lies before the wake word's estimated end, plus this, are its tail
 (the estimate comes from the model's rising probability: it is rarely early by more)."""
+
+
+def completes_call(decide: Callable[[str], Decision]) -> Callable[[str], bool]:
+    """The endpoint-by-meaning check from a tool caller: the words give validated calls
+    (every required argument decided, confident enough) and no question back."""
+    def complete(words: str) -> bool:
+        decision = decide(words)
+        return bool(decision.calls) and decision.error is None
+    return complete
 
 
 def make_recognizer(settings: SpeechSettings, tools: Iterable[Tool]) -> Recognizer:
@@ -92,6 +114,15 @@ class Heard:
     """Why it is not a command, or what it did (armed the pipeline)."""
     silence_ms: int = 0
     """How long the endpointer waited after the speech before ending the utterance."""
+    check_ms: float = 0.0
+    """Ended by meaning: the pause at which the words were checked plus the check's work
+    (decoding so far, the tool caller); it runs during the pause, so it counts only where it
+    outlasts ``silence_ms``."""
+
+    @property
+    def wait_ms(self) -> float:
+        """From the end of speech to the end of the utterance, the check's work included."""
+        return max(float(self.silence_ms), self.check_ms)
 
     @property
     def rtf(self) -> float:
@@ -114,7 +145,7 @@ class Heard:
             "alternatives": list(self.transcript.alternatives),
             "stt_ms": {"final": round(self.transcript.final_ms, 1),
                        "total": round(self.transcript.decode_ms, 1)},
-            "stt_rtf": round(self.rtf, 3),
+            "stt_rtf": round(self.rtf, 3), "wait_ms": round(self.wait_ms, 1),
         }
 
 
@@ -127,9 +158,13 @@ class _Pending:
 
 class VoicePipeline:
     def __init__(self, settings: SpeechSettings, recognizer: Recognizer, *,
-                 wake: WakeWordDetector | None = None) -> None:
+                 wake: WakeWordDetector | None = None,
+                 complete: Callable[[str], bool] | None = None) -> None:
         self.settings = settings
         self.recognizer = recognizer
+        self.complete = complete
+        """Do these words make a complete call? (endpoint by meaning; None: off)"""
+        self._checked: tuple[Transcript, float] | None = None
         ws = settings.wake_word
         if wake is None and isinstance(ws, WakeWordSettings):
             wake = WakeWordDetector(ws)
@@ -183,6 +218,7 @@ class VoicePipeline:
         self._frames = 0
         self._pending = None
         self._woken_at = None
+        self._checked = None
         self.disarm()
 
     def push(self, frame: bytes) -> Iterator[Heard]:
@@ -239,6 +275,7 @@ class VoicePipeline:
     def _begin(self, frames: Iterable[bytes]) -> None:
         self.recognizer.begin()
         self._decoding = True
+        self._checked = None
         for f in frames:
             self.recognizer.feed(f)
         self._pending = None
@@ -254,6 +291,9 @@ class VoicePipeline:
                 self.recognizer.feed(value)
             elif self._pending is not None:
                 self._pending.frames.append(value)
+        elif kind == "pause":
+            if self._decoding and self.complete is not None:
+                self._check(value)
         elif kind == "drop":
             self._pending = None
             if self._decoding:
@@ -267,13 +307,36 @@ class VoicePipeline:
                           value.seconds)
             elif self._decoding:
                 self._decoding = False
-                yield self._decide(value, self.recognizer.end())
+                checked, self._checked = self._checked, None
+                if value.reason == "complete" and checked is not None:
+                    yield self._decide(value, self.recognizer.end(reuse_peek=True), checked[1])
+                else:
+                    yield self._decide(value, self.recognizer.end())
 
-    def _decide(self, utt: Utterance, transcript: Transcript) -> Heard:
-        silence = self.settings.endpoint.silence_ms if utt.reason == "silence" else 0
+    def _check(self, pause_ms: int) -> None:
+        """A pause: when the words so far make a complete call, end the utterance soon."""
+        t = time.perf_counter()
+        transcript = self.recognizer.peek()
+        words = transcript.text
+        if self.wake is not None:
+            words = _strip_wake(transcript, self.wake.phrase).text
+        ok = bool(words) and words.split()[-1] not in OPEN_ENDS \
+            and not set(words.split()) <= FILLER_WORDS \
+            and self.complete is not None and self.complete(words)
+        spent = pause_ms + (time.perf_counter() - t) * 1000
+        log.debug("speech: after a %d ms pause %r %s (%.0f ms)", pause_ms, words,
+                  "is a complete call" if ok else "is not complete", spent - pause_ms)
+        if ok:
+            self._checked = (transcript, spent)
+            self.endpointer.mark_complete()
+
+    def _decide(self, utt: Utterance, transcript: Transcript, checked_ms: float = 0.0) -> Heard:
+        silence = {"silence": self.settings.endpoint.silence_ms,
+                   "complete": self.settings.endpoint.complete_ms}.get(utt.reason, 0)
 
         def heard(command: str | None, note: str | None) -> Heard:
-            return Heard(utt.start_s, utt.end_s, utt.reason, transcript, command, note, silence)
+            return Heard(utt.start_s, utt.end_s, utt.reason, transcript, command, note, silence,
+                         checked_ms)
 
         if self.wake is not None and self._wake_end_s > utt.start_s:
             # Decoded from before the wake word: what ended before it is not the command.

@@ -41,6 +41,10 @@ SPEECH_SCHEMA: dict[str, Any] = {
                                             "an adaptive noise floor"},
                 "vad_threshold": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
                 "silence_ms": {"type": "integer", "minimum": 90, "maximum": 5000},
+                "complete_ms": {"type": "integer", "minimum": 0, "maximum": 5000,
+                                "description": "the pause that ends words that already make "
+                                               "a complete call (0: off)"},
+                "check_ms": {"type": "integer", "minimum": 30, "maximum": 5000},
                 "max_utterance_s": {"type": "number", "minimum": 1, "maximum": 60},
                 "start_ms": {"type": "integer", "minimum": 30, "maximum": 1000},
                 "min_speech_ms": {"type": "integer", "minimum": 0, "maximum": 5000},

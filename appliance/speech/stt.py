@@ -128,7 +128,13 @@ class Recognizer(Protocol):
 
     def feed(self, pcm: bytes) -> None: ...
 
-    def end(self) -> Transcript: ...
+    def end(self, *, reuse_peek: bool = False) -> Transcript: ...
+
+    def peek(self) -> Transcript:
+        """What was fed so far, as if the utterance ended here; the utterance goes on.
+        ``end(reuse_peek=True)`` may then return this transcript without decoding again
+        (only silence was fed since)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -243,6 +249,7 @@ class PocketsphinxRecognizer(_Timed):
             where = model_dir or get_model_path()
             raise SpeechError(f"cannot load the pocketsphinx model at {where}: {exc}") from None
         self._buf: list[bytes] = []
+        self._peeked: Transcript | None = None
         self.grammar = None
         if grammar_tools is not None:
             tools, wake = grammar_tools
@@ -268,23 +275,43 @@ class PocketsphinxRecognizer(_Timed):
     def begin(self) -> None:
         self._start_clock()
         self._buf = []
+        self._peeked = None
         self._decoder.start_utt()
 
     def feed(self, pcm: bytes) -> None:
         self._buf.append(pcm)
 
-    def end(self) -> Transcript:
+    def end(self, *, reuse_peek: bool = False) -> Transcript:
+        if reuse_peek and self._peeked is not None:
+            self._decoder.end_utt()
+            self._buf, peeked, self._peeked = [], self._peeked, None
+            return replace(peeked, final_ms=0.0)  # decoded during the pause
+        t = time.perf_counter()
+        words, alternatives = self._decode()
+        self._buf = []
+        return self._verdict(words, time.perf_counter() - t, alternatives)
+
+    def peek(self) -> Transcript:
+        t = time.perf_counter()
+        # The pause so far is short: pocketsphinx decodes a word at the very end of its
+        # input badly ("five minutes" + 90 ms: "the car you get"), so the quiet it would
+        # hear next is added.
+        words, alternatives = self._decode(QUIET)
+        self._decoder.start_utt()
+        elapsed = time.perf_counter() - t
+        self._decode_s += elapsed
+        self._peeked = self._verdict(words, elapsed, alternatives)
+        return self._peeked
+
+    def _decode(self, after: bytes = b"") -> tuple[list[Word], tuple[str, ...]]:
         # Decoded whole: cepstral mean normalisation over the utterance itself. Streaming
         # with pocketsphinx's live CMN heard "switch on" for "switch off" on the first
         # utterances of a new voice (tools/bench_voice: 49% WER against 47% whole, and
         # mostly on words that matter). vosk, the production engine, streams.
-        t = time.perf_counter()
-        audio = QUIET + with_noise_floor(b"".join(self._buf))
+        audio = QUIET + with_noise_floor(b"".join(self._buf)) + after
         self._decoder.process_raw(audio, no_search=False, full_utt=True)
-        self._buf = []
         self._decoder.end_utt()
-        words, alternatives = self._words()
-        return self._verdict(words, time.perf_counter() - t, alternatives)
+        return self._words()
 
     def _words(self) -> tuple[list[Word], tuple[str, ...]]:
         """The best hypothesis's words, each with the share of the N-best that has it."""

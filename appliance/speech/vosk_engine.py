@@ -71,6 +71,7 @@ class VoskRecognizer(_Timed):
         rec = (self._vosk.KaldiRecognizer(self._model, 16000, self._words) if self._words
                else self._vosk.KaldiRecognizer(self._model, 16000))
         rec.SetWords(True)
+        rec.SetPartialWords(True)
         rec.AcceptWaveform(QUIET)
         self._chunks = 0
         self._rec = rec
@@ -91,7 +92,17 @@ class VoskRecognizer(_Timed):
                      max(0.0, float(w["end"]) - pad), float(w.get("conf", 1.0)))
                 for w in json.loads(result).get("result", []) if _clean(str(w["word"]))]
 
-    def end(self) -> Transcript:
+    def peek(self) -> Transcript:
+        # vosk's partial result: the words so far, without confidences (the final result,
+        # cheap because vosk streams, is what ``end`` returns).
+        t = time.perf_counter()
+        partial = json.loads(self._rec.PartialResult()).get("partial_result", [])
+        words = self._heard + self._result(json.dumps({"result": partial}))
+        elapsed = time.perf_counter() - t
+        self._decode_s += elapsed
+        return self._verdict(words, elapsed)
+
+    def end(self, *, reuse_peek: bool = False) -> Transcript:
         t = time.perf_counter()
         words = self._heard + self._result(self._rec.FinalResult())
         self._heard = []
