@@ -175,4 +175,4 @@ def test_speech_after_a_complete_check_keeps_the_utterance_open() -> None:
         events += list(ep.push(frame))
     assert ep.in_speech  # 570 ms of silence: not yet, the mark went with the new speech
     kind, utt = list(ep.push(quiet))[-1]
-    assert kind == "end" and utt.reason == "silence"  # type: ignore[attr-defined]
+    assert kind == "end" and utt.reason == "silence"
