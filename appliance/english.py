@@ -24,7 +24,7 @@ utterance and on every training sample.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
@@ -227,6 +227,28 @@ def normalize_numbers(text: str) -> str:
         out.append(w.raw)
         i += 1
     return " ".join(out) if changed else text
+
+
+def spelled_values(values: Iterable[str]) -> dict[str, str]:
+    """Values (an enum's) that :func:`normalize_numbers` would change, by their digit form:
+    ``{"12 ounce": "twelve ounce"}`` for an enum value "twelve ounce"."""
+    out: dict[str, str] = {}
+    for value in values:
+        words = " ".join(value.lower().split())
+        digits = normalize_numbers(words)
+        if digits != words:
+            out[digits] = words
+    return out
+
+
+def keep_spelled(text: str, spelled: Mapping[str, str]) -> str:
+    """``text`` (already normalized) with the values of :func:`spelled_values` written back
+    as declared: "a 12 ounce latte" -> "a twelve ounce latte" when an enum says so, whether
+    the request spelled the number or wrote digits."""
+    for digits in sorted(spelled, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w.]){re.escape(digits)}(?![\w.])", spelled[digits], text,
+                      flags=re.IGNORECASE)
+    return text
 
 
 # Durations for tools that count in minutes. Applied after normalize_numbers, most specific

@@ -137,3 +137,23 @@ def test_durations_become_minutes_only_for_tools_that_count_minutes(home_config:
         "minutes": {"type": "integer"}}})
     assert not counts_in_minutes([hours])
     assert not counts_in_minutes([home_config.tools["set_light"]])
+
+
+def test_enum_values_with_numbers_in_words_stay_as_declared() -> None:
+    """An enum value "twelve ounce": the request the model reads keeps it in words (spelled
+    or written with digits), so the model copies the declared value; other numbers become
+    digits as always."""
+    from appliance.english import keep_spelled, spelled_values
+
+    spelled = spelled_values(["small", "twelve ounce", "sixteen ounce", "twenty ounce"])
+    assert spelled == {"12 ounce": "twelve ounce", "16 ounce": "sixteen ounce",
+                       "20 ounce": "twenty ounce"}
+
+    def heard(text: str) -> str:
+        return keep_spelled(normalize_numbers(text), spelled)
+
+    assert heard("a twelve ounce latte with two shots") == "a twelve ounce latte with 2 shots"
+    assert heard("a 16 ounce mocha") == "a sixteen ounce mocha"
+    assert heard("two twenty ounce cold brews") == "2 twenty ounce cold brews"
+    assert heard("a 112 ounce jug") == "a 112 ounce jug"  # not inside another number
+    assert heard("set the timer for twelve minutes") == "set the timer for 12 minutes"

@@ -30,7 +30,12 @@ from appliance.caller.decoder import LiveDriver, Vocab
 from appliance.caller.engine import Engine, Logits
 from appliance.caller.grammar import CALL_PREFIX, walk_calls, walk_clarification
 from appliance.caller.syntax import parse_calls
-from appliance.english import durations_in_minutes, normalize_numbers
+from appliance.english import (
+    durations_in_minutes,
+    keep_spelled,
+    normalize_numbers,
+    spelled_values,
+)
 from appliance.errors import ApplianceError, CallError, ModelError
 from appliance.messages import Decision, ToolCall
 from appliance.modelstore import cache_dir, resolve_model
@@ -76,6 +81,9 @@ class ToolCaller:
         self.few_shot = few_shot
         self.strings = strings
         self.minutes = counts_in_minutes(self.tools)
+        self._spelled = spelled_values(str(v) for t in self.tools
+                                       for schema in t.properties.values()
+                                       for v in schema.get("enum", ()) if isinstance(v, str))
         self.max_calls = max_calls
         self.min_confidence = min_confidence
         self._lock = threading.Lock()
@@ -188,8 +196,9 @@ class ToolCaller:
 
     def heard(self, text: str) -> str:
         """The request as the model reads it: numbers as digits, and, where the tools count
-        in minutes (:func:`counts_in_minutes`), hours as minutes."""
-        words = normalize_numbers(clean_utterance(text))
+        in minutes (:func:`counts_in_minutes`), hours as minutes. An enum value with a number
+        in words ("twelve ounce") stays as declared, so the model copies it."""
+        words = keep_spelled(normalize_numbers(clean_utterance(text)), self._spelled)
         return durations_in_minutes(words) if self.minutes else words
 
     # -- deciding -------------------------------------------------------------------
