@@ -25,7 +25,7 @@ from typing import Literal
 
 import numpy as np
 
-from appliance.caller import prompt
+from appliance.caller import prompt, quantifiers
 from appliance.caller.decoder import LiveDriver, Vocab
 from appliance.caller.engine import Engine, Logits
 from appliance.caller.grammar import CALL_PREFIX, walk_calls, walk_clarification
@@ -38,7 +38,7 @@ from appliance.english import (
 )
 from appliance.errors import ApplianceError, CallError, ModelError
 from appliance.messages import Decision, ToolCall
-from appliance.modelstore import cache_dir, resolve_model
+from appliance.modelstore import cache_dir, general_adapter, resolve_model
 from appliance.settings import Config
 from appliance.tools import Tool, Toolbox
 
@@ -110,6 +110,9 @@ class ToolCaller:
         settings = config.model
         path = resolve_model(model_path or settings.path)
         adapter = settings.adapter if model_path is None or settings.adapter else None
+        if adapter is None and settings.general_adapter and settings.path is None \
+                and model_path is None:
+            adapter = general_adapter()  # the embedded model's general adapter
         if adapter is not None and not adapter.is_file():
             raise ModelError(f"{config.source}: model.adapter: {adapter} not found; train one "
                              f"with `appliance train --config {config.source} --write-config`")
@@ -276,6 +279,7 @@ class ToolCaller:
                           for c in parse_calls(raw))
         except CallError as exc:
             return replace(done, error=str(exc))
+        calls = quantifiers.expand(calls, heard, self.toolbox, self.max_calls)
         if driver.confidence < self.min_confidence:
             return replace(done, error=f"not sure enough to act: {', '.join(map(str, calls))} "
                                        f"({driver.confidence:.2f} < {self.min_confidence:g})")

@@ -1,0 +1,81 @@
+""""All the lights", "both doors", "everywhere": a quantifier resolved against the tools.
+
+The model chooses the tool and what the sentence says (``state: off``); it cannot be
+trusted to list every room, and a 270M model mostly names one. Here, where the request
+has a quantifier and a call holds exactly one enum argument whose value the request does
+not say, that call becomes one call per value of the enum, in the order the tool declares
+them ("turn off all the lights" -> ``set_light`` for each room, ``state: off`` in each). A
+tool that declares a value for all ("all", "everywhere", "whole house") is left to the
+model: that value is the call. Nothing is expanded when the request makes an exception
+("all the lights except the kitchen"), when the enum value was said ("all the lights in
+the kitchen": one call), or when more than one enum argument is unsaid (the quantifier is
+ambiguous).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from appliance.messages import ToolCall
+from appliance.tools import Toolbox
+
+QUANTIFIERS = frozenset({"all", "every", "everything", "everywhere", "both", "each"})
+"""Words that ask for every value of something."""
+
+EXCEPTIONS = frozenset({"except", "but", "apart", "besides", "excluding", "other", "not"})
+"""Words that take some values out again: then the model's calls stand."""
+
+TIMES = frozenset({"morning", "day", "days", "night", "evening", "afternoon", "week", "weekday",
+                   "weekend", "hour", "minute", "second", "time", "times", "month", "year",
+                   "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                   "sunday", "along", "right", "set", "done", "good"})
+"""Words after which a quantifier is about time or idiom ("every morning", "all day", "all
+right"), not about devices."""
+
+ALL_VALUES = frozenset({"all", "everywhere", "every room", "whole house", "house", "both",
+                        "everything", "all rooms", "entire house"})
+"""Enum values that already mean all of them."""
+
+
+def said(value: str, words: str) -> bool:
+    """Whether ``value`` is in ``words`` as whole words (plural "s" allowed)."""
+    return re.search(rf"(?<!\w){re.escape(value.lower())}s?(?!\w)", words) is not None
+
+
+def expand(calls: Sequence[ToolCall], heard: str, toolbox: Toolbox,
+           max_calls: int) -> tuple[ToolCall, ...]:
+    """``calls`` with each quantified one expanded over its enum (see the module)."""
+    words = heard.lower()
+    tokens = re.findall(r"[\w']+", words)
+    if EXCEPTIONS.intersection(tokens) or not any(
+            t in QUANTIFIERS and _about_things(tokens[i + 1:]) for i, t in enumerate(tokens)):
+        return tuple(calls)
+    out: list[ToolCall] = []
+    for call in calls:
+        for made in _each(call, words, toolbox):
+            if made not in out:
+                out.append(made)
+    return tuple(out[:max_calls])
+
+
+def _about_things(after: list[str]) -> bool:
+    """The words after a quantifier: not a time ("every morning") or an idiom ("all right")."""
+    rest = [w for w in after[:3] if w not in ("the", "of", "my", "our", "these", "those")]
+    return not rest or rest[0] not in TIMES
+
+
+def _each(call: ToolCall, words: str, toolbox: Toolbox) -> list[ToolCall]:
+    if call.name not in toolbox:
+        return [call]
+    props = toolbox[call.name].properties
+    unsaid = [name for name, value in call.arguments.items()
+              if isinstance(value, str) and len(props.get(name, {}).get("enum", ())) > 1
+              and not said(value, words)]
+    if len(unsaid) != 1:
+        return [call]
+    name = unsaid[0]
+    values = [v for v in props[name]["enum"] if isinstance(v, str)]
+    if any(v.lower() in ALL_VALUES for v in values):
+        return [call]  # the tool has its own "all": the model's choice stands
+    return [ToolCall(call.name, {**call.arguments, name: v}) for v in values]
