@@ -98,6 +98,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "path": _NULLABLE_STR,
             "adapter": _NULLABLE_STR,
             "adapter_tools": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"},
+            "general_adapter": {"type": "boolean"},
             "threads": {"type": ["integer", "null"], "minimum": 1, "maximum": 64},
             "context": {"type": ["integer", "null"], "minimum": 512, "maximum": 32768},
             "enum_shown": {"type": ["integer", "null"], "minimum": 1},

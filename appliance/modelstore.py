@@ -55,6 +55,15 @@ def embedded_model(directory: Path | None = None) -> Path:
         raise ModelError(f"could not assemble the embedded model into {target}: {exc}") from None
 
 
+GENERAL_ADAPTER = Path(__file__).parent / "data" / "general-lora.gguf"
+"""The general adapter (``appliance train --general``), shipped in the package."""
+
+
+def general_adapter() -> Path | None:
+    """The packaged general adapter, or ``None`` where this install has none."""
+    return GENERAL_ADAPTER if GENERAL_ADAPTER.is_file() else None
+
+
 def resolve_model(path: str | Path | None) -> Path:
     """The GGUF to load: ``path`` if given (checked), else the embedded default.
 

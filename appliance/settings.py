@@ -35,6 +35,11 @@ class ModelSettings:
     """LoRA adapter GGUF trained for these tools, or ``None``."""
     adapter_tools: str | None = None
     """Fingerprint of the tool declarations the adapter was trained for (staleness check)."""
+    general_adapter: bool = True
+    """With no ``adapter`` of its own and the embedded model, use the general adapter that
+    ships with the appliance (trained on generated tool sets, none of them a user's): tools
+    the model was never trained for are called. ``false``: the bare model, with the tools'
+    phrasings as worked examples."""
     threads: int | None = None
     """CPU threads for inference; ``None`` picks the measured best for this machine."""
     context: int | None = None

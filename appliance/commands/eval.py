@@ -12,7 +12,7 @@ from appliance.caller.engine import Engine
 from appliance.commands.common import add_config_arg, config_from, print_json
 from appliance.evaluation import bfcl
 from appliance.evaluation.runner import Tally, read_jsonl, run_bfcl, run_home
-from appliance.modelstore import resolve_model
+from appliance.modelstore import general_adapter, resolve_model
 
 
 def register(sub: Any) -> None:
@@ -43,14 +43,20 @@ def run(args: argparse.Namespace) -> int:
 
             # --adapter stands in for the config's own (trained for the same tools).
             config = replace(config, model=replace(config.model, adapter=args.adapter,
-                                                   adapter_tools=None))
+                                                   adapter_tools=None, general_adapter=False))
         adapter_name = config.model.adapter.name if config.model.adapter else "-"
+        if adapter_name == "-" and config.model.general_adapter and config.model.path is None \
+                and args.model is None and general_adapter() is not None:
+            adapter_name = "general (embedded)"
         caller = ToolCaller.from_config(config, model_path=args.model)
         for path in args.set:
             run_home(caller, read_jsonl(path), tally)
         caller.close()
     if args.bfcl:
-        engine = Engine(resolve_model(args.model), adapter=args.adapter)
+        adapter = args.adapter
+        if adapter is None and not args.no_adapter and args.model is None:
+            adapter = general_adapter()  # what the embedded default runs with
+        engine = Engine(resolve_model(args.model), adapter=adapter)
         run_bfcl(engine, [c.strip() for c in args.bfcl.split(",") if c.strip()], tally,
                  limit=args.limit, progress=lambda m: print(m, file=sys.stderr))
         engine.close()
