@@ -44,9 +44,9 @@ def register(sub: Any) -> None:
     p.add_argument("--rank", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--start", type=Path, metavar="ADAPTER.gguf",
-                   help="start from this adapter's weights (the general adapter) instead of "
-                        "from zero")
+    p.add_argument("--start", metavar="ADAPTER.gguf",
+                   help="start from this adapter's weights instead of from zero; 'general': "
+                        "the general adapter that ships with the appliance")
     p.add_argument("--general", action="store_true",
                    help="train the general adapter instead: on --sets procedurally generated "
                         "tool sets (appliance/finetune/toolsets.py), no config")
@@ -104,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
                              enum_shown=config.model.enum_shown)
     settings = _settings(args)
     t0 = time.perf_counter()
-    model = train(caller, samples, base, settings, progress=_Progress(t0), start=args.start)
+    model = train(caller, samples, base, settings, progress=_Progress(t0),
+                  start=_start(args.start))
     fingerprint = config.tools.fingerprint()
     export_lora_gguf(model, out, alpha=settings.alpha, fingerprint=fingerprint,
                      base=base.name)
@@ -145,6 +146,25 @@ def _general(args: argparse.Namespace) -> int:
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB) in "
           f"{time.perf_counter() - t0:.0f} s")
     return 0
+
+
+def _start(name: str | None) -> Path | None:
+    """The adapter ``--start`` names: a file, or ``general`` for the packaged one."""
+    if name is None:
+        return None
+    if name == "general":
+        from appliance.modelstore import GENERAL_ADAPTER, general_adapter
+
+        found = general_adapter()
+        if found is None:
+            raise ConfigError(f"--start general: this install has no general adapter "
+                              f"({GENERAL_ADAPTER}); make one with `appliance train --general "
+                              f"--out {GENERAL_ADAPTER}`")
+        return found
+    path = Path(name).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"--start: {path} is not a file")
+    return path
 
 
 def _settings(args: argparse.Namespace) -> Any:
