@@ -241,6 +241,16 @@ def spelled_values(values: Iterable[str]) -> dict[str, str]:
     return out
 
 
+_UNIT_SHORT = {"oz": "ounce", "lb": "pound", "lbs": "pounds", "mins": "minutes",
+               "min": "minutes", "hr": "hour", "hrs": "hours"}
+_UNIT_RE = re.compile(rf"(?<=\d) ?({'|'.join(_UNIT_SHORT)})\b")
+
+
+def unit_words(text: str) -> str:
+    """Short units after a number written out: "12 oz" -> "12 ounce"."""
+    return _UNIT_RE.sub(lambda m: " " + _UNIT_SHORT[m.group(1)], text)
+
+
 def keep_spelled(text: str, spelled: Mapping[str, str]) -> str:
     """``text`` (already normalized) with the values of :func:`spelled_values` written back
     as declared: "a 12 ounce latte" -> "a twelve ounce latte" when an enum says so, whether

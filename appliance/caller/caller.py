@@ -29,12 +29,14 @@ from appliance.caller import prompt, quantifiers
 from appliance.caller.decoder import LiveDriver, Vocab
 from appliance.caller.engine import Engine, Logits
 from appliance.caller.grammar import CALL_PREFIX, walk_calls, walk_clarification
+from appliance.caller.grounding import Said, without_repeats
 from appliance.caller.syntax import parse_calls
 from appliance.english import (
     durations_in_minutes,
     keep_spelled,
     normalize_numbers,
     spelled_values,
+    unit_words,
 )
 from appliance.errors import ApplianceError, CallError, ModelError
 from appliance.messages import Decision, ToolCall
@@ -201,7 +203,8 @@ class ToolCaller:
         """The request as the model reads it: numbers as digits, and, where the tools count
         in minutes (:func:`counts_in_minutes`), hours as minutes. An enum value with a number
         in words ("twelve ounce") stays as declared, so the model copies it."""
-        words = keep_spelled(normalize_numbers(clean_utterance(text)), self._spelled)
+        words = keep_spelled(unit_words(normalize_numbers(clean_utterance(text))),
+                             self._spelled)
         return durations_in_minutes(words) if self.minutes else words
 
     # -- deciding -------------------------------------------------------------------
@@ -269,7 +272,8 @@ class ToolCaller:
                             copy_from=heard if self.strings == "words" else None)
         driver.confidence = _first_choice(at_turn, first)
         several = self.max_calls if SEVERAL.intersection(heard.split()) else 1
-        walk_calls(driver, self.tools, max_calls=several)
+        walk_calls(driver, self.tools, max_calls=several,
+                   said=Said(heard) if self.strings == "words" else None)
         raw = CALL_PREFIX + driver.text()
         stats = engine.stats
         done = Decision(text=words, raw=raw, tokens_evaluated=stats.tokens, evals=stats.evals,
@@ -279,6 +283,8 @@ class ToolCaller:
                           for c in parse_calls(raw))
         except CallError as exc:
             return replace(done, error=str(exc))
+        if self.strings == "words":
+            calls = without_repeats(calls, heard, self.toolbox)
         calls = quantifiers.expand(calls, heard, self.toolbox, self.max_calls)
         if driver.confidence < self.min_confidence:
             return replace(done, error=f"not sure enough to act: {', '.join(map(str, calls))} "

@@ -28,6 +28,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from appliance.caller.grounding import Said
 from appliance.caller.prompt import END_CALL, START_CALL, START_RESPONSE
 from appliance.tools import ESCAPE, Tool
 
@@ -67,11 +68,13 @@ def required_keys(schema: Mapping[str, Any]) -> set[str]:
     return {k for k in schema.get("required", ()) if "default" not in props.get(k, {})}
 
 
-def walk_calls(d: Driver, tools: Sequence[Tool], *, max_calls: int = 1) -> list[Tool]:
-    """One call, then (up to ``max_calls``) another each time the model opens one."""
-    chosen = [walk_call(d, tools)]
+def walk_calls(d: Driver, tools: Sequence[Tool], *, max_calls: int = 1,
+               said: Said | None = None) -> list[Tool]:
+    """One call, then (up to ``max_calls``) another each time the model opens one. With
+    ``said``, optional arguments are grounded in the request (:mod:`.grounding`)."""
+    chosen = [walk_call(d, tools, said)]
     while len(chosen) < max_calls and d.choose([CALL_PREFIX, START_RESPONSE]) == 0:
-        chosen.append(walk_call(d, tools))
+        chosen.append(walk_call(d, tools, said))
     return chosen
 
 
@@ -90,12 +93,12 @@ def walk_clarification(d: Driver, tools: Sequence[Tool]) -> tuple[str, str]:
     return pairs[d.choose([clarification_text(t, k) for t, k in pairs])]
 
 
-def walk_call(d: Driver, tools: Sequence[Tool]) -> Tool:
+def walk_call(d: Driver, tools: Sequence[Tool], said: Said | None = None) -> Tool:
     """Walk one call after ``<start_function_call>call:``; return the tool chosen."""
     index = d.choose([f"{t.name}{{" for t in tools])
     tool = tools[index]
     # The closing brace carries the end marker so that "}<" tokenizes as the model writes it.
-    walk_object_body(d, tool.parameters, close=f"}}{END_CALL}")
+    walk_object_body(d, tool.parameters, close=f"}}{END_CALL}", said=said)
     return tool
 
 
@@ -104,8 +107,10 @@ def _opener(schema: Mapping[str, Any]) -> str:
     return {"string": ESCAPE, "object": "{", "array": "["}.get(kind, "")
 
 
-def walk_object_body(d: Driver, schema: Mapping[str, Any], *, close: str = "}") -> None:
-    """After ``{``: the keys in sorted order, required ones never skipped, then ``close``."""
+def walk_object_body(d: Driver, schema: Mapping[str, Any], *, close: str = "}",
+                     said: Said | None = None) -> None:
+    """After ``{``: the keys in sorted order, required ones never skipped, then ``close``;
+    with ``said``, an optional key only where the request holds a value for it."""
     props: Mapping[str, Mapping[str, Any]] = schema.get("properties", {})
     keys = sorted(props)
     required = required_keys(schema)
@@ -113,9 +118,11 @@ def walk_object_body(d: Driver, schema: Mapping[str, Any], *, close: str = "}") 
     def alternatives(i: int, first: bool) -> list[tuple[str, int | None]]:
         out: list[tuple[str, int | None]] = []
         for j in range(i, len(keys)):
+            if keys[j] not in required and said is not None and not said.offers(props[keys[j]]):
+                continue
             sep = "" if first else ","
             out.append((f"{sep}{keys[j]}:{_opener(props[keys[j]])}", j))
-            if keys[j] in required:
+            if keys[j] in required or (said is not None and said.demands(props[keys[j]])):
                 return out
         out.append((close, None))
         return out
@@ -127,15 +134,19 @@ def walk_object_body(d: Driver, schema: Mapping[str, Any], *, close: str = "}") 
             return
         alts = alternatives(picked + 1, False)
         walk_value(d, props[keys[picked]], required=keys[picked] in required,
-                   follow=[a for a, _ in alts])
+                   follow=[a for a, _ in alts], said=said)
 
 
 def walk_value(d: Driver, schema: Mapping[str, Any], *, required: bool = True,
-               follow: Sequence[str] = (",", "}", "]")) -> None:
-    """A value whose opener (``<escape>``, ``{``, ``[``) has already been emitted."""
+               follow: Sequence[str] = (",", "}", "]"), said: Said | None = None) -> None:
+    """A value whose opener (``<escape>``, ``{``, ``[``) has already been emitted; with
+    ``said``, an enum value among the longest said (only those, for an optional one)."""
     kind = schema_type(schema)
     if "enum" in schema and kind == "string":
-        d.choose([f"{v}{ESCAPE}" for v in schema["enum"]])
+        values = (said.values(schema["enum"]) if said is not None else None) or schema["enum"]
+        chosen = values[d.choose([f"{v}{ESCAPE}" for v in values])]
+        if said is not None:
+            said.claim(chosen)
     elif kind == "string":
         d.free_string(required=required)
         d.force(ESCAPE)

@@ -1,0 +1,45 @@
+"""Optional arguments grounded in what was said (appliance/caller/grounding.py)."""
+
+from __future__ import annotations
+
+from appliance.caller.grounding import Said, without_repeats
+from appliance.config import load_config
+from appliance.messages import ToolCall
+from tests.conftest import ROOT
+
+CAFE = load_config(ROOT / "tests" / "homes" / "cafe.yaml")
+PROPS = CAFE.tools["order_drink"].properties
+
+
+def test_an_optional_enum_is_offered_only_when_one_of_its_values_was_said() -> None:
+    said = Said("a flat white with soy please")
+    assert said.offers(PROPS["milk"]) and said.values(PROPS["milk"]["enum"]) == ["soy"]
+    assert said.demands(PROPS["milk"])  # said: not skipped
+    assert not said.offers(PROPS["size"]) and not said.offers(PROPS["syrup"])
+    assert not said.offers(PROPS["shots"])  # no number said
+    assert Said("a double shot latte").offers(PROPS["shots"])
+    assert Said("2 shots").offers(PROPS["shots"])  # what normalization makes of "two shots"
+    assert Said("skimmed milk").values(PROPS["milk"]["enum"]) == ["skim"]
+
+
+def test_the_longest_value_said_and_words_used_once() -> None:
+    said = Said("a chai latte with oat milk")
+    assert said.values(PROPS["drink"]["enum"]) == ["chai latte"]  # not "latte" as well
+    chocolate = Said("i'd like a hot chocolate")
+    assert chocolate.values(PROPS["drink"]["enum"]) == ["hot chocolate"]
+    chocolate.claim("hot chocolate")
+    assert not chocolate.offers(PROPS["temperature"])  # "hot" went to the drink
+    assert Said("a twelve ounce mocha").values(PROPS["size"]["enum"]) == ["twelve ounce"]
+
+
+def test_a_later_call_that_says_nothing_new_is_a_repeat() -> None:
+    tools = CAFE.tools
+    one = ToolCall("order_drink", {"drink": "cappuccino", "milk": "soy", "topping": "cocoa powder"})
+    again = ToolCall("order_drink", {"drink": "cappuccino", "milk": "soy"})
+    heard = "cappuccino with soy milk and cocoa powder on top"
+    assert without_repeats([one, again, one], heard, tools) == (one,)
+    two = ToolCall("order_drink", {"drink": "mocha"})
+    assert without_repeats([one, two], heard + " and a mocha", tools) == (one, two)
+    # A call with no enum value (a number only) is never taken for a repeat.
+    cancel = ToolCall("cancel_order", {"order_number": 12})
+    assert without_repeats([one, cancel], heard + " and cancel order 12", tools) == (one, cancel)
