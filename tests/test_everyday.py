@@ -129,9 +129,9 @@ def test_one_call_without_joining_words_is_never_asked_for_another(
     limits: list[int] = []
     real = caller_module.walk_calls
 
-    def spy(d: Any, tools: Any, *, max_calls: int = 1) -> Any:
+    def spy(d: Any, tools: Any, *, max_calls: int = 1, **kw: Any) -> Any:
         limits.append(max_calls)
-        return real(d, tools, max_calls=max_calls)
+        return real(d, tools, max_calls=max_calls, **kw)
 
     monkeypatch.setattr(caller_module, "walk_calls", spy)
     for text in ("turn on the kitchen light", "set a timer for ten minutes"):
