@@ -28,7 +28,6 @@ from appliance.english import (
     stt_style,
 )
 from appliance.finetune.everyday import Template, everyday, template_pattern
-from appliance.finetune.options import MIN_OPTIONAL, recombined
 from appliance.messages import ToolCall
 from appliance.tools import Tool
 
@@ -210,15 +209,6 @@ def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
             choices = {k: _values(props[k], rng, per_template) or [slots[k]] for k in slots}
             templates.append((template, fixed, choices))
             every_template.append(Template(tool, template, fixed, choices))
-        optional = set(props) - set(tool.parameters.get("required", ()))
-        if len(optional) >= MIN_OPTIONAL:  # other mixes of the optional arguments
-            for template in recombined([t for t, _, _ in templates], optional, rng,
-                                       count=8 * len(templates)):
-                keys = re.findall(r"\{(\w+)\}", template)
-                choices = {k: _values(props[k], rng, per_template) for k in keys}
-                if all(choices.values()):
-                    templates.append((template, {}, choices))
-                    every_template.append(Template(tool, template, {}, choices))
         count = 0
 
         def draw(template: str, fixed: Mapping[str, Any], choices: Mapping[str, list[Any]],
