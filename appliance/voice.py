@@ -31,7 +31,8 @@ from appliance.executors.pins import SharedPins
 from appliance.messages import Outcome, Request
 from appliance.settings import Config
 from appliance.speech.audio import Microphone, WavReplay, _sounddevice, open_input
-from appliance.speech.pipeline import Heard, VoicePipeline, completes_call, make_recognizer
+from appliance.speech.heard import Heard
+from appliance.speech.pipeline import VoicePipeline, completes_call, make_recognizer
 from appliance.speech.settings import SpeechSettings
 
 log = logging.getLogger(__name__)

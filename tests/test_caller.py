@@ -207,7 +207,7 @@ def test_the_model_reads_digits_and_minutes(home_caller: ToolCaller) -> None:
 
 
 def test_context_is_sized_from_the_prompt() -> None:
-    from appliance.caller.caller import MIN_CONTEXT, REQUEST_ROOM, context_for
+    from appliance.caller.prompt import MIN_CONTEXT, REQUEST_ROOM, context_for
 
     assert context_for(1243) == MIN_CONTEXT  # the demo home: the default
     assert context_for(5887) == 6400 >= 5887 + REQUEST_ROOM
@@ -217,7 +217,7 @@ def test_context_is_sized_from_the_prompt() -> None:
 def test_a_forty_tool_home_opens_without_a_context_setting() -> None:
     """The unseen home's prompt (5,887 tokens) does not fit the default 2,048: the caller
     sizes its context from it instead of refusing (`model.context` unset)."""
-    from appliance.caller.caller import context_for
+    from appliance.caller.prompt import context_for
     from appliance.config import load_config
 
     config = load_config(ROOT / "tests" / "homes" / "new_home.yaml")

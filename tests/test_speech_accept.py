@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from appliance.speech.grammar import CommandGrammar
-from appliance.speech.pipeline import Heard, VoicePipeline, make_recognizer
+from appliance.speech.heard import Heard
+from appliance.speech.pipeline import VoicePipeline, make_recognizer
 from appliance.speech.settings import SpeechSettings
 from appliance.speech.stt import without_restarts
 from appliance.speech.wav import frames_of, read_wav

@@ -14,7 +14,8 @@ import pytest
 
 from appliance.errors import AudioError
 from appliance.speech.audio import open_input
-from appliance.speech.pipeline import Heard, VoicePipeline
+from appliance.speech.heard import Heard
+from appliance.speech.pipeline import VoicePipeline
 from appliance.speech.wav import DcBlocker, frames_of, read_wav
 from tests.conftest import HOME_YAML, ROOT
 from tests.speech import content_words, home_pipeline, samples, say, sox, write

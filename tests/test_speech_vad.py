@@ -17,10 +17,10 @@ from appliance.speech.endpoint import (
     Endpointer,
     EndpointSettings,
     VadEndpointer,
-    VoiceActivity,
     make_endpointer,
 )
 from appliance.speech.pipeline import VoicePipeline
+from appliance.speech.vad import VoiceActivity
 from appliance.speech.wav import frames_of, read_wav
 from tests.speech import content_words, home_pipeline, mix, samples, say, sox, write
 

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from appliance.english import OPTIONAL
-from appliance.speech.pipeline import Heard, VoicePipeline, make_recognizer
+from appliance.speech.heard import Heard
+from appliance.speech.pipeline import VoicePipeline, make_recognizer
 from appliance.speech.settings import SPEECH_SCHEMA, SpeechSettings
 from appliance.speech.wakeword import (
     WakeWordDetector,

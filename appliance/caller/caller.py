@@ -30,6 +30,7 @@ from appliance.caller.decoder import LiveDriver, Vocab
 from appliance.caller.engine import Engine, Logits
 from appliance.caller.grammar import CALL_PREFIX, walk_calls, walk_clarification
 from appliance.caller.grounding import Said, without_repeats
+from appliance.caller.prompt import MIN_CONTEXT, context_for
 from appliance.caller.syntax import parse_calls
 from appliance.english import (
     durations_in_minutes,
@@ -317,18 +318,6 @@ class ToolCaller:
 
     def close(self) -> None:
         self.engine.close()
-
-
-MIN_CONTEXT = 2048
-"""The context a caller opens with: the demo home's prompt (about 1,250 tokens) and room."""
-REQUEST_ROOM = 512
-"""Tokens kept free after the tool prompt: the request's words and every call it makes."""
-
-
-def context_for(prompt_tokens: int) -> int:
-    """The context for a prompt of ``prompt_tokens``: room for one exchange after it, in
-    steps of 256 (llama.cpp's KV cache costs little: the sliding-window layers hold 512)."""
-    return max(MIN_CONTEXT, -(-(prompt_tokens + REQUEST_ROOM) // 256) * 256)
 
 
 def counts_in_minutes(tools: Sequence[Tool]) -> bool:

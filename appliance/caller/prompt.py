@@ -154,3 +154,15 @@ def tool_prompt(tools: Sequence[Tool], *, few_shot: bool = True, bos: bool = Tru
     if few_shot:
         prefix += example_turns(few_shot_examples(tools))
     return prefix
+
+
+MIN_CONTEXT = 2048
+"""The context a caller opens with: the demo home's prompt (about 1,250 tokens) and room."""
+REQUEST_ROOM = 512
+"""Tokens kept free after the tool prompt: the request's words and every call it makes."""
+
+
+def context_for(prompt_tokens: int) -> int:
+    """The context for a prompt of ``prompt_tokens``: room for one exchange after it, in
+    steps of 256 (llama.cpp's KV cache costs little: the sliding-window layers hold 512)."""
+    return max(MIN_CONTEXT, -(-(prompt_tokens + REQUEST_ROOM) // 256) * 256)

@@ -21,7 +21,7 @@ from appliance.messages import Outcome, Request
 from appliance.settings import Config
 
 if TYPE_CHECKING:
-    from appliance.speech.pipeline import Heard
+    from appliance.speech.heard import Heard
 
 
 def register(sub: Any) -> None:

@@ -122,8 +122,8 @@ def run(args: argparse.Namespace) -> int:
 def _general(args: argparse.Namespace) -> int:
     """The general adapter: many generated tool sets, each batch under its own set's prompt."""
     from appliance.caller import ToolCaller
-    from appliance.caller.caller import MIN_CONTEXT
     from appliance.caller.engine import Engine
+    from appliance.caller.prompt import MIN_CONTEXT
     from appliance.finetune.toolsets import general_samples
     from appliance.finetune.train import export_lora_gguf, train_sets
     from appliance.modelstore import embedded_model

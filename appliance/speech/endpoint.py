@@ -14,7 +14,7 @@ start so the first word is whole:
 
 Endpoint by meaning: after ``check_ms`` of a pause an endpointer yields ``("pause", ms)``
 once; whoever decodes may then look at the words so far and, when they already make a
-complete call, :meth:`~_Segments.mark_complete` the utterance: it ends after ``complete_ms``
+complete call, :meth:`~Segments.mark_complete` the utterance: it ends after ``complete_ms``
 of silence (reason ``complete``) instead of ``silence_ms``, unless speech resumes first.
 The check runs while the pause goes on, so its work is hidden in the wait.
 
@@ -25,13 +25,15 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from appliance.errors import SpeechError
+from appliance.speech.segments import Segments
+from appliance.speech.vad import VoiceActivity
 from appliance.speech.wav import FRAME_MS
 
 DETECTORS = ("vad", "energy")
@@ -79,79 +81,8 @@ class EndpointSettings:
         return cls(**dict(data))
 
 
-@dataclass(frozen=True)
-class Utterance:
-    """The audio of one utterance and where it lies in the stream."""
-
-    audio: bytes
-    start_s: float
-    end_s: float
-    reason: str
-    """Why it ended: ``silence``, ``max_length`` or ``end_of_input``."""
-
-    @property
-    def seconds(self) -> float:
-        return len(self.audio) / 32000
-
-
-class _Segments:
-    """What both endpointers share: an utterance closed, and the input's end."""
-
-    _in_speech: bool
-    _utt: list[bytes]
-    _utt_start: int
-    _complete: bool = False
-    _check_frames: int = 0
-    _complete_frames: int = 0
-
-    def mark_complete(self) -> None:
-        """The words so far make a complete call: end after ``complete_ms`` of this pause."""
-        if self._in_speech and self._complete_frames:
-            self._complete = True
-
-    def _pause(self, quiet_run: int, speech: bool) -> Iterator[tuple[str, Any]]:
-        """The pause events of a frame inside an utterance (before the silence check)."""
-        if speech:
-            self._complete = False  # more words: the check must be made again
-        elif self._complete_frames and quiet_run == self._check_frames:
-            yield "pause", quiet_run * FRAME_MS
-
-    def push(self, frame: bytes) -> Iterator[tuple[str, Any]]:
-        raise NotImplementedError
-
-    def _end(self, reason: str) -> Iterator[tuple[str, Any]]:
-        raise NotImplementedError
-
-    def finish(self) -> Iterator[tuple[str, Any]]:
-        """The input ended: close an utterance in progress."""
-        if self._in_speech:
-            yield from self._end("end_of_input")
-
-    def _close(self, reason: str, counted: int, minimum: int,
-               what: str) -> Iterator[tuple[str, Any]]:
-        """The utterance so far, or a drop when it held too little ``what``."""
-        self._in_speech = False
-        self._complete = False
-        audio = b"".join(self._utt)
-        start = self._utt_start * FRAME_MS / 1000
-        self._utt = []
-        if counted < minimum:
-            yield "drop", f"only {counted * FRAME_MS} ms of {what}"
-            return
-        yield "end", Utterance(audio, start, start + len(audio) / 32000, reason)
-
-    def utterances(self, frames: Iterable[bytes]) -> Iterator[Utterance]:
-        for frame in frames:
-            for kind, value in self.push(frame):
-                if kind == "end":
-                    yield value
-        for kind, value in self.finish():
-            if kind == "end":
-                yield value
-
-
 @dataclass
-class Endpointer(_Segments):
+class Endpointer(Segments):
     """Feed frames with :meth:`push`; it yields events as speech starts, goes on and ends.
 
     Events: ``("start", frames_so_far)``, ``("frame", frame)`` for each frame inside an
@@ -250,40 +181,8 @@ class Endpointer(_Segments):
         yield from self._close(reason, self._loud_total, self._min_loud, "sound")
 
 
-class VoiceActivity:
-    """pymicro-vad over 30 ms frames: the speech probability of each frame (0-1)."""
-
-    STEP = 320
-    """pymicro-vad takes 10 ms: 160 samples of 16-bit audio."""
-
-    def __init__(self) -> None:
-        try:
-            from pymicro_vad import MicroVad
-        except ImportError as exc:
-            raise SpeechError(f"pymicro-vad is not installed: {exc}") from None
-        self._vad = MicroVad()
-        self._warm_up()
-
-    def _warm_up(self) -> None:
-        # The model says nothing (-1) until it has ~760 ms of context: give it silence, so
-        # a stream that starts with speech is judged from its first frame.
-        for _ in range(200):
-            if self._vad.process_10ms(bytes(self.STEP)) >= 0:
-                break
-
-    def reset(self) -> None:
-        self._vad.reset()
-        self._warm_up()
-
-    def probability(self, frame: bytes) -> float:
-        """The highest of the frame's three 10 ms probabilities (short words count)."""
-        probs = [self._vad.process_10ms(frame[i:i + self.STEP])
-                 for i in range(0, len(frame) - self.STEP + 1, self.STEP)]
-        return max(0.0, *probs) if probs else 0.0
-
-
 @dataclass
-class VadEndpointer(_Segments):
+class VadEndpointer(Segments):
     """The same events as :class:`Endpointer`, with pymicro-vad deciding what is speech.
 
     :meth:`push` takes an optional probability already computed for the frame, so a
