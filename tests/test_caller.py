@@ -72,6 +72,7 @@ def test_rewind_is_exact(home_caller: ToolCaller) -> None:
 def test_same_answer_twice(home_caller: ToolCaller) -> None:
     a = home_caller.decide("set the fan to high")
     home_caller.decide("unlock the front door")
+    home_caller.forget()  # decoded again, not remembered
     b = home_caller.decide("set the fan to high")
     assert (a.call, a.raw) == (b.call, b.raw)
 
@@ -86,6 +87,7 @@ def test_forced_tokens_are_never_scored(home_caller: ToolCaller, monkeypatch: An
         return original(self, options, alternatives)
 
     monkeypatch.setattr(LiveDriver, "_pick_branch", spy)
+    home_caller.forget()  # decided afresh, not remembered from an earlier test
     for text in ("turn on the kitchen light", "lock the front door"):
         home_caller.decide(text)
     assert seen and min(seen) >= 2
@@ -228,3 +230,23 @@ def test_a_forty_tool_home_opens_without_a_context_setting() -> None:
         assert caller.decide("turn on the porch lamp").error is None
     finally:
         caller.close()
+
+
+def test_the_same_words_are_decided_once(home_caller: ToolCaller, monkeypatch: Any) -> None:
+    """The caller remembers its last decisions (the voice path checks the words at a pause,
+    then the request carries the same words): decoded once, until forgotten."""
+    decoded: list[str] = []
+    original = ToolCaller._decide
+
+    def spy(self: ToolCaller, words: str) -> Any:
+        decoded.append(words)
+        return original(self, words)
+
+    monkeypatch.setattr(ToolCaller, "_decide", spy)
+    home_caller.forget()
+    a = home_caller.decide("open the garage door")
+    b = home_caller.decide("open the garage door")
+    assert decoded == ["open the garage door"] and (a.calls, a.raw) == (b.calls, b.raw)
+    home_caller.forget()
+    home_caller.decide("open the garage door")
+    assert len(decoded) == 2

@@ -134,6 +134,7 @@ def test_one_call_without_joining_words_is_never_asked_for_another(
         return real(d, tools, max_calls=max_calls, **kw)
 
     monkeypatch.setattr(caller_module, "walk_calls", spy)
+    home_caller.forget()  # decided afresh, not remembered from an earlier test
     for text in ("turn on the kitchen light", "set a timer for ten minutes"):
         d = home_caller.decide(text)
         assert len(d.calls) <= 1 and d.error is None
