@@ -104,6 +104,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "enum_shown": {"type": ["integer", "null"], "minimum": 1},
             "batch": {"type": "integer", "minimum": 8, "maximum": 2048},
             "few_shot": {"type": "boolean"}, "repack": {"type": "boolean"},
+            "merge_adapter": {"type": "boolean"},
             "max_calls": {"type": "integer", "minimum": 1, "maximum": 32},
             "min_confidence": {"type": "number", "minimum": 0, "maximum": 1},
             "strings": {"enum": ["words", "free"]},

@@ -1,8 +1,11 @@
-"""GGUF files: is this file one, before llama.cpp is handed it."""
+"""GGUF files: is this file one, before llama.cpp is handed it; its metadata and tensors."""
 
 from __future__ import annotations
 
 import io
+import mmap
+import struct
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -108,3 +111,77 @@ def check_complete(path: Path, what: str = "model") -> None:
     if start + end > size:
         raise ModelError(f"{what} file is truncated: its tensors need {start + end} bytes, "
                          f"the file has {size}: {path}")
+
+
+_FORMATS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q",
+            11: "<q", 12: "<d"}
+
+
+@dataclass(frozen=True)
+class TensorTable:
+    """A GGUF's scalar and string metadata, and each tensor's (type, dims, offset)."""
+
+    metadata: dict[str, object]
+    tensors: dict[str, tuple[int, list[int], int]]
+    data_start: int
+    """Where the data section starts (tensor offsets count from here)."""
+
+
+def tensor_table(buf: mmap.mmap | bytes) -> TensorTable:
+    """Parse a GGUF header held in ``buf`` (arrays are skipped); ValueError if it is not one."""
+    pos = 0
+
+    def take(fmt: str) -> object:
+        nonlocal pos
+        (value,) = struct.unpack_from(fmt, buf, pos)
+        pos += struct.calcsize(fmt)
+        return value
+
+    def count(fmt: str) -> int:
+        value = take(fmt)
+        assert isinstance(value, int)
+        return value
+
+    def string() -> str:
+        nonlocal pos
+        n = count("<Q")
+        if pos + n > len(buf):
+            raise ValueError(f"a string runs past the end (at byte {pos})")
+        text = bytes(buf[pos : pos + n]).decode("utf-8", errors="replace")
+        pos += n
+        return text
+
+    def value(kind: int) -> object:
+        nonlocal pos
+        if kind in _FORMATS:
+            return take(_FORMATS[kind])
+        if kind == 8:
+            return string()
+        if kind == 9:
+            item, n = count("<I"), count("<Q")
+            if item in _FORMATS:
+                pos += n * struct.calcsize(_FORMATS[item])
+            else:
+                for _ in range(n):
+                    value(item)
+            return None
+        raise ValueError(f"unknown GGUF value type {kind}")
+
+    if bytes(buf[:4]) != GGUF_MAGIC:
+        raise ValueError("not a GGUF file")
+    pos = 4
+    take("<I")  # version
+    n_tensors, n_kv = count("<Q"), count("<Q")
+    metadata: dict[str, object] = {}
+    for _ in range(n_kv):
+        key = string()
+        metadata[key] = value(count("<I"))
+    alignment = metadata.get("general.alignment")
+    align = alignment if isinstance(alignment, int) and alignment > 0 else 32
+    tensors: dict[str, tuple[int, list[int], int]] = {}
+    for _ in range(n_tensors):
+        name = string()
+        dims = [count("<Q") for _ in range(count("<I"))]
+        kind, offset = count("<I"), count("<Q")
+        tensors[name] = (kind, dims, offset)
+    return TensorTable(metadata, tensors, -(-pos // align) * align)

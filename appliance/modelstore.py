@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import httpx
 
@@ -80,24 +81,36 @@ def resolve_model(path: str | Path | None) -> Path:
 # -- requantization ---------------------------------------------------------------------
 
 
-def quantize(src: Path, dst: Path, *, pure_q4_0: bool = True) -> Path:
+Recipe = Literal["q4_0", "q4_k_m", "q5_0", "f16"]
+
+
+def quantize(src: Path, dst: Path, *, pure_q4_0: bool = True, recipe: Recipe | None = None) -> Path:
     """Requantize a GGUF with a 4-bit token embedding (and output), through llama.cpp.
 
     Gemma 3 270M is 168M embedding parameters out of 268M: every default 4-bit recipe keeps
     that table at 6 or 8 bits (~170 MiB). Q4_0 for it (and, with ``pure_q4_0``, for every
     tensor) gives a ~158 MB file; Q4_0 is also the fastest to evaluate on x86 and ARM.
+    ``recipe`` ``q5_0``: every other weight Q5_0 (~170 MB; a merged adapter's model,
+    :mod:`.merge`); ``f16``: every tensor F16 (the source a merge is made in).
     """
     import llama_cpp
 
+    if logging.getLogger("llama-cpp-python").level == logging.NOTSET:
+        # llama.cpp logs every tensor it quantizes unless a model was loaded quietly first.
+        logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
     check_gguf(src)
+    recipe = recipe or ("q4_0" if pure_q4_0 else "q4_k_m")
     dst.parent.mkdir(parents=True, exist_ok=True)
     params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = (llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_0 if pure_q4_0
-                    else llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_K_M)
     params.allow_requantize = True
-    params.pure = pure_q4_0
-    params.token_embedding_type = llama_cpp.GGML_TYPE_Q4_0
-    params.output_tensor_type = llama_cpp.GGML_TYPE_Q4_0
+    params.ftype = {"q4_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_0,
+                    "q4_k_m": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_K_M,
+                    "q5_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q5_0,
+                    "f16": llama_cpp.LLAMA_FTYPE_MOSTLY_F16}[recipe]
+    params.pure = recipe != "q4_k_m"
+    if recipe != "f16":
+        params.token_embedding_type = llama_cpp.GGML_TYPE_Q4_0
+        params.output_tensor_type = llama_cpp.GGML_TYPE_Q4_0
     tmp = dst.with_suffix(dst.suffix + ".part")
     rc = llama_cpp.llama_model_quantize(str(src).encode(), str(tmp).encode(),
                                         ctypes.byref(params))

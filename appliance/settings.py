@@ -40,6 +40,11 @@ class ModelSettings:
     ships with the appliance (trained on generated tool sets, none of them a user's): tools
     the model was never trained for are called. ``false``: the bare model, with the tools'
     phrasings as worked examples."""
+    merge_adapter: bool = True
+    """Merge the adapter into the weights once (cached in the cache directory) instead of
+    llama.cpp applying it at every eval: a one-token eval takes 25% less time and the adapter
+    adds no memory. ``false``, or a model whose weights cannot be merged (not Q4_0, F16 or
+    F32): applied at every eval."""
     threads: int | None = None
     """CPU threads for inference; ``None`` picks the measured best for this machine."""
     context: int | None = None

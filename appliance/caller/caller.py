@@ -131,6 +131,7 @@ class ToolCaller:
                         few_shot=settings.few_shot and adapter is None,
                         context=settings.context, threads=threads or settings.threads,
                         batch=settings.batch, repack=settings.repack, cache_dir=cache_dir(),
+                        merge=settings.merge_adapter,
                         strings=settings.strings, max_calls=settings.max_calls,
                         min_confidence=settings.min_confidence, enum_shown=settings.enum_shown)
 
@@ -140,18 +141,18 @@ class ToolCaller:
              batch: int = 32, repack: bool = False, cache_dir: Path | None = None,
              strings: StringMode = "free", max_calls: int = 8,
              min_confidence: float = 0.0,
-             enum_shown: int | None = prompt.ENUM_SHOWN) -> ToolCaller:
+             enum_shown: int | None = prompt.ENUM_SHOWN, merge: bool = True) -> ToolCaller:
         """A caller on its own engine; ``context=None`` sizes the context from the prompt
         (:func:`context_for`), so a large config needs no setting."""
         engine = Engine(model, adapter=adapter, threads=threads, batch=batch, repack=repack,
-                        context=context or MIN_CONTEXT)
+                        context=context or MIN_CONTEXT, merge=merge)
         if context is None:
             text = cls.prompt_text(toolbox, few_shot, enum_shown)
             needed = context_for(len(engine.tokenize(text)))
             if needed > engine.context:
                 engine.close()
                 engine = Engine(model, adapter=adapter, threads=threads, batch=batch,
-                                repack=repack, context=needed)
+                                repack=repack, context=needed, merge=merge)
         try:
             return cls(toolbox, engine, few_shot=few_shot, cache_dir=cache_dir, strings=strings,
                        max_calls=max_calls, min_confidence=min_confidence,

@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from appliance.errors import ModelError
+from appliance.gguf import tensor_table
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,6 @@ _TYPE_NAMES = {F32: "F32", F16: "F16", Q4_0: "Q4_0", Q8_0: "Q8_0"}
 _BLOCK = 32  # values per Q4_0 / Q8_0 block
 _ROW_BYTES = {F32: lambda n: 4 * n, F16: lambda n: 2 * n,
               Q4_0: lambda n: n // _BLOCK * 18, Q8_0: lambda n: n // _BLOCK * 34}
-_SCALAR_BYTES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
 Floats = npt.NDArray[np.float32]
 TokenIds = Sequence[int] | npt.NDArray[np.int64]
 
@@ -43,64 +43,6 @@ def candidates_default() -> bool:
     if value not in ("candidates", "full"):
         raise ModelError(f"APPLIANCE_LOGITS must be 'candidates' or 'full', not {value!r}")
     return value == "candidates"
-
-
-def _tensor_table(buf: mmap.mmap) -> tuple[dict[str, tuple[int, list[int], int]], int]:
-    """Every tensor's (type, dims, offset) and where the data section starts."""
-    pos = 0
-
-    def take(fmt: str) -> int:
-        nonlocal pos
-        (value,) = struct.unpack_from(fmt, buf, pos)
-        pos += struct.calcsize(fmt)
-        return int(value)
-
-    def string() -> str:
-        nonlocal pos
-        n = take("<Q")
-        text = bytes(buf[pos : pos + n]).decode("utf-8", errors="replace")
-        pos += n
-        return text
-
-    def skip_value(kind: int) -> int | None:
-        nonlocal pos
-        if kind in _SCALAR_BYTES:
-            size = _SCALAR_BYTES[kind]
-            value = int.from_bytes(buf[pos : pos + size], "little")
-            pos += size
-            return value
-        if kind == 8:
-            size = take("<Q")  # read before pos is: ``pos += take()`` would lose 8 bytes
-            pos += size
-            return None
-        if kind == 9:
-            item, count = take("<I"), take("<Q")
-            if item in _SCALAR_BYTES:
-                pos += count * _SCALAR_BYTES[item]
-            else:
-                for _ in range(count):
-                    skip_value(item)
-            return None
-        raise ValueError(f"unknown GGUF value type {kind}")
-
-    if bytes(buf[:4]) != b"GGUF":
-        raise ValueError("not a GGUF file")
-    pos = 4
-    take("<I")  # version
-    n_tensors, n_kv = take("<Q"), take("<Q")
-    alignment = 32
-    for _ in range(n_kv):
-        key = string()
-        value = skip_value(take("<I"))
-        if key == "general.alignment" and value:
-            alignment = value
-    tensors: dict[str, tuple[int, list[int], int]] = {}
-    for _ in range(n_tensors):
-        name = string()
-        dims = [take("<Q") for _ in range(take("<I"))]
-        kind, offset = take("<I"), take("<Q")
-        tensors[name] = (kind, dims, offset)
-    return tensors, -(-pos // alignment) * alignment
 
 
 def _q8_0(x: Floats) -> tuple[Floats, npt.NDArray[np.int8]]:
@@ -133,7 +75,8 @@ class OutputRows:
         try:
             self._file = path.open("rb")
             with mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) as header:
-                tensors, data = _tensor_table(header)
+                table = tensor_table(header)
+            tensors, data = table.tensors, table.data_start
         except (OSError, ValueError, struct.error) as exc:
             raise ModelError(f"cannot read the output layer of {path}: {exc}") from None
         name = "output.weight" if "output.weight" in tensors else "token_embd.weight"

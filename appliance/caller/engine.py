@@ -37,6 +37,8 @@ from appliance.caller.candidates import OutputRows, Scores, candidates_default
 from appliance.caller.hidden import HiddenTap, context_params
 from appliance.errors import ModelError
 from appliance.gguf import check_complete, check_gguf
+from appliance.merge import merged_model
+from appliance.modelstore import SMALL_NAME, cache_dir, embedded_model
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,20 @@ def model_params(llama_cpp: object, *, repack: bool) -> Iterator[None]:
             module.llama_cpp.llama_model_default_params = original
 
 
+def _merged(model: Path, adapter: Path) -> tuple[Path, Path | None]:
+    """The model with ``adapter`` merged in, and no adapter; or both as they are (logged)
+    where no merged model can be made."""
+    directory = cache_dir()
+    # The default model is quantized from the embedded Q4_K_M, which the adapter was trained
+    # on: the merge starts there.
+    source = embedded_model() if model == directory / SMALL_NAME else None
+    try:
+        return merged_model(model, adapter, directory, source=source), None
+    except (ModelError, OSError) as exc:
+        log.warning("adapter %s applied at every eval, not merged: %s", adapter, exc)
+        return model, adapter
+
+
 def check_adapter(path: Path) -> None:
     """An adapter must be a complete GGUF: a truncated one would crash llama.cpp."""
     check_complete(path, "adapter")
@@ -102,16 +118,23 @@ class Engine:
         batch: int = 32,
         repack: bool = False,
         candidates: bool | None = None,
+        merge: bool = True,
     ):
         """``candidates`` (default: :func:`candidates_default`) lets :meth:`eval_scores`
-        skip the output layer."""
+        skip the output layer; ``merge`` loads the model with the adapter merged into its
+        weights (:mod:`appliance.merge`, made once into the cache) where it can be."""
         import llama_cpp
 
         self._llama_cpp = llama_cpp
         path = Path(model_path)
         check_gguf(path)
+        self.adapter_path = Path(adapter) if adapter else None
+        self.merged = False
         if adapter is not None:
             check_adapter(Path(adapter))
+            if merge:
+                path, adapter = _merged(path, Path(adapter))
+                self.merged = adapter is None
         n_threads = threads or default_threads()
         wanted = candidates_default() if candidates is None else candidates
         self._rows = OutputRows.open(path, required=candidates is True) if wanted else None
@@ -134,7 +157,6 @@ class Engine:
             raise ModelError(f"llama.cpp could not load model {path}: {exc}") from None
         self._adapter = self._set_adapter(Path(adapter), path) if adapter else None
         self.model_path = path
-        self.adapter_path = Path(adapter) if adapter else None
         self.threads = n_threads
         self.context = context
         self.batch = batch
