@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,10 +76,47 @@ def test_q8_0_rows_too() -> None:
 def test_both_paths_reach_the_same_answers(home_caller: ToolCaller,
                                            full_caller: ToolCaller) -> None:
     assert home_caller.engine.candidates and not full_caller.engine.candidates
-    for text in [*REQUESTS, "switch off the lights in the bedroom", "what's the weather in lisbon"]:
+    for text in [*REQUESTS, "switch off the lights in the bedroom", "what's the weather in lisbon",
+                 "set the thermostat", "lock the car", "what time is it in tokyo"]:
         a, b = home_caller.decide(text), full_caller.decide(text)
         assert (a.raw, a.calls, a.error) == (b.raw, b.calls, b.error), text
         assert a.confidence == pytest.approx(b.confidence, abs=1e-4), text
+
+
+def test_an_adapters_first_choice_is_among_its_trained_openings(
+        home_caller: ToolCaller, full_caller: ToolCaller) -> None:
+    """With an adapter the turn's first token is scored over a call, a question and the
+    no-call reply only (their full-vocabulary scores agree: the test above)."""
+    engine = home_caller.engine
+    assert home_caller._turn is not None and full_caller._turn is None
+    assert [engine.piece(t) for t in home_caller._turn] == ["<", "Which", "Sorry"]
+
+
+def _present(start: int, size: int) -> int:
+    """Bytes of this process's pages in [start, start + size) that are mapped in memory
+    (bit 63 of each /proc/self/pagemap entry)."""
+    page = mmap.PAGESIZE
+    with open("/proc/self/pagemap", "rb") as f:
+        f.seek(start // page * 8)
+        entries = np.frombuffer(f.read(size // page * 8), dtype="<u8")
+    return int(((entries >> np.uint64(63)) & np.uint64(1)).sum()) * page
+
+
+def test_the_output_layer_is_not_kept_resident(home_caller: ToolCaller) -> None:
+    """llama.cpp maps the whole file resident; the output rows are given back at every
+    rewind, so after requests only the pages of the few rows they embedded are mapped."""
+    engine = home_caller.engine
+    for text in REQUESTS:
+        home_caller.forget()
+        home_caller.decide(text)
+    engine.eval(home_caller.request_tokens("hello"))  # full logits: every row read ...
+    rows = engine._rows
+    assert rows is not None and rows._ranges, "no mapping of the output rows found"
+    mapped = sum(size for _, size in rows._ranges)
+    assert mapped > 0.99 * rows.nbytes
+    assert sum(_present(*r) for r in rows._ranges) > 0.9 * mapped
+    engine.rewind()  # ... and given back
+    assert sum(_present(*r) for r in rows._ranges) < 0.05 * mapped
 
 
 def test_full_logits_after_candidate_evals(home_caller: ToolCaller) -> None:

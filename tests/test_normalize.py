@@ -128,7 +128,7 @@ def test_durations_in_minutes(text: str, expected: str) -> None:
 
 
 def test_durations_become_minutes_only_for_tools_that_count_minutes(home_config: Config) -> None:
-    from appliance.caller.caller import counts_in_minutes
+    from appliance.caller.prompt import counts_in_minutes
     from appliance.tools import Tool
 
     assert counts_in_minutes(list(home_config.tools))  # start_timer's minutes

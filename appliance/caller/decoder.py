@@ -259,3 +259,15 @@ class LiveDriver:
 
     def all_tokens(self) -> list[int]:
         return self.tokens + (self.engine.tokenize(self.pending) if self.pending else [])
+
+
+def first_choice(scores: Scores, chosen: int, among: Sequence[int] | None = None) -> float:
+    """The probability of ``chosen`` against the strongest other first token: of the
+    vocabulary, or of ``among``."""
+    if among is None:
+        assert scores.logits is not None
+        row = scores.logits.astype(np.float64)
+        other = float(np.partition(row, -2)[-2])  # the best token but the chosen one (the max)
+    else:
+        other = max(scores[t] for t in among if t != chosen)
+    return float(1.0 / (1.0 + np.exp(other - scores[chosen])))

@@ -19,12 +19,10 @@ so both paths can be compared.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import functools
 import logging
 import os
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,66 +33,14 @@ import numpy.typing as npt
 
 from appliance.caller.candidates import OutputRows, Scores, candidates_default
 from appliance.caller.hidden import HiddenTap, context_params
+from appliance.caller.loading import check_adapter, default_threads, merged_or_applied, model_params
 from appliance.errors import ModelError
-from appliance.gguf import check_complete, check_gguf
-from appliance.merge import merged_model
-from appliance.modelstore import SMALL_NAME, cache_dir, embedded_model
+from appliance.gguf import check_gguf
 
 log = logging.getLogger(__name__)
 
 Logits = npt.NDArray[np.float32]
 _T = TypeVar("_T")
-
-
-def default_threads() -> int:
-    """Two threads beat one on a 2-core machine for this model (tools/bench); cap at 4."""
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-_PARAMS_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def model_params(llama_cpp: object, *, repack: bool) -> Iterator[None]:
-    """Load a model with ``use_extra_bufts`` set, which ``Llama()`` does not expose.
-
-    Weight repacking (llama.cpp's CPU_REPACK buffers) keeps a second, re-laid-out copy of
-    the Q4_0 weights next to the mapped file: ~150 MB more resident memory for ~10% faster
-    evals on this model (tools/bench). On a 1 GB Pi the memory matters more.
-    """
-    module = llama_cpp.llama  # type: ignore[attr-defined]
-    original = module.llama_cpp.llama_model_default_params
-
-    def params() -> object:
-        p = original()
-        p.use_extra_bufts = repack
-        return p
-
-    with _PARAMS_LOCK:
-        module.llama_cpp.llama_model_default_params = params
-        try:
-            yield
-        finally:
-            module.llama_cpp.llama_model_default_params = original
-
-
-def _merged(model: Path, adapter: Path) -> tuple[Path, Path | None]:
-    """The model with ``adapter`` merged in, and no adapter; or both as they are (logged)
-    where no merged model can be made."""
-    directory = cache_dir()
-    # The default model is quantized from the embedded Q4_K_M, which the adapter was trained
-    # on: the merge starts there.
-    source = embedded_model() if model == directory / SMALL_NAME else None
-    try:
-        return merged_model(model, adapter, directory, source=source), None
-    except (ModelError, OSError) as exc:
-        log.warning("adapter %s applied at every eval, not merged: %s", adapter, exc)
-        return model, adapter
-
-
-def check_adapter(path: Path) -> None:
-    """An adapter must be a complete GGUF: a truncated one would crash llama.cpp."""
-    check_complete(path, "adapter")
 
 
 @dataclass
@@ -133,7 +79,7 @@ class Engine:
         if adapter is not None:
             check_adapter(Path(adapter))
             if merge:
-                path, adapter = _merged(path, Path(adapter))
+                path, adapter = merged_or_applied(path, Path(adapter))
                 self.merged = adapter is None
         n_threads = threads or default_threads()
         wanted = candidates_default() if candidates is None else candidates
@@ -245,6 +191,8 @@ class Engine:
             self._take_snapshot()
             if cache_file is not None:
                 self._save_snapshot(cache_file)
+        if self._rows is not None:
+            log.debug("output layer: %.0f MB out of resident memory", self._rows.release() / 1e6)
         self.stats = EvalStats()
         return loaded
 
@@ -252,6 +200,8 @@ class Engine:
         """Return to the state right after the prefix; reset the per-request counters."""
         if self.n_past != len(self.prefix):
             self._restore()
+        if self._rows is not None:
+            self._rows.release()  # the rows the last request embedded
         self.stats = EvalStats()
 
     def _clear(self) -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from appliance.caller import prompt
 from appliance.caller.caller import clean_utterance
-from appliance.caller.engine import model_params
 from appliance.caller.grammar import to_gbnf
+from appliance.caller.loading import model_params
 from appliance.caller.syntax import parse_calls
 from appliance.errors import CallError
 from appliance.messages import Decision

@@ -166,3 +166,12 @@ def context_for(prompt_tokens: int) -> int:
     """The context for a prompt of ``prompt_tokens``: room for one exchange after it, in
     steps of 256 (llama.cpp's KV cache costs little: the sliding-window layers hold 512)."""
     return max(MIN_CONTEXT, -(-(prompt_tokens + REQUEST_ROOM) // 256) * 256)
+
+
+def counts_in_minutes(tools: Sequence[Tool]) -> bool:
+    """Whether durations should reach the model in minutes: some numeric parameter is in
+    minutes (by its name or description) and none is in hours."""
+    said = [f"{name} {schema.get('description', '')}".lower()
+            for tool in tools for name, schema in tool.properties.items()
+            if schema.get("type") in ("integer", "number")]
+    return any("minute" in s for s in said) and not any("hour" in s for s in said)
