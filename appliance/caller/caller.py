@@ -49,8 +49,7 @@ log = logging.getLogger(__name__)
 MAX_UTTERANCE_CHARS = 1000
 # Words without which a request is one call: only with one of them is the model asked
 # whether another call follows (that question costs an eval).
-SEVERAL = frozenset({"and", "then", "also", "all", "every", "everything", "everywhere", "both",
-                     "plus", "too", "each"})
+SEVERAL = quantifiers.QUANTIFIERS | {"and", "then", "also", "plus", "too"}
 StringMode = Literal["words", "free"]
 
 

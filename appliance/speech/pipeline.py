@@ -111,7 +111,7 @@ class VoicePipeline:
         self.recognizer = recognizer
         self.complete = complete
         """Do these words make a complete call? (endpoint by meaning; None: off)"""
-        self._checked: tuple[Transcript, float] | None = None
+        self._checked_ms: float | None = None  # the check that marked the utterance complete
         ws = settings.wake_word
         if wake is None and isinstance(ws, WakeWordSettings):
             wake = WakeWordDetector(ws)
@@ -165,7 +165,7 @@ class VoicePipeline:
         self._frames = 0
         self._pending = None
         self._woken_at = None
-        self._checked = None
+        self._checked_ms = None
         self.disarm()
 
     def push(self, frame: bytes) -> Iterator[Heard]:
@@ -222,7 +222,7 @@ class VoicePipeline:
     def _begin(self, frames: Iterable[bytes]) -> None:
         self.recognizer.begin()
         self._decoding = True
-        self._checked = None
+        self._checked_ms = None
         for f in frames:
             self.recognizer.feed(f)
         self._pending = None
@@ -254,9 +254,9 @@ class VoicePipeline:
                           value.seconds)
             elif self._decoding:
                 self._decoding = False
-                checked, self._checked = self._checked, None
+                checked, self._checked_ms = self._checked_ms, None
                 if value.reason == "complete" and checked is not None:
-                    yield self._decide(value, self.recognizer.end(reuse_peek=True), checked[1])
+                    yield self._decide(value, self.recognizer.end(reuse_peek=True), checked)
                 else:
                     yield self._decide(value, self.recognizer.end())
 
@@ -274,7 +274,7 @@ class VoicePipeline:
         log.debug("speech: after a %d ms pause %r %s (%.0f ms)", pause_ms, words,
                   "is a complete call" if ok else "is not complete", spent - pause_ms)
         if ok:
-            self._checked = (transcript, spent)
+            self._checked_ms = spent
             self.endpointer.mark_complete()
 
     def _decide(self, utt: Utterance, transcript: Transcript, checked_ms: float = 0.0) -> Heard:
