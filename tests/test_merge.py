@@ -46,7 +46,7 @@ def test_the_merged_model_is_made_once_and_stays_under_200_mb(merged: Path) -> N
 def test_the_merged_model_scores_like_the_adapter_applied_at_every_eval(merged: Path) -> None:
     """Rounding apart, the merged weights are the adapter's: its logits are twenty times
     closer to the adapter's than the bare model's are, and it picks the same next token."""
-    lora = _logits(Engine(small_model(), adapter=ADAPTER, merge=False, context=512))
+    lora = _logits(Engine(small_model(), adapter=ADAPTER, context=512))
     bare = _logits(Engine(small_model(), context=512))
     same = _logits(Engine(merged, context=512))
     for text, a, b, m in zip(PROMPTS, lora, bare, same, strict=True):
@@ -55,9 +55,9 @@ def test_the_merged_model_scores_like_the_adapter_applied_at_every_eval(merged: 
         assert int(m.argmax()) == int(a.argmax()), text
 
 
-def test_an_engine_merges_by_default_and_can_be_told_not_to() -> None:
-    merged = Engine(small_model(), adapter=ADAPTER, context=512)
-    applied = Engine(small_model(), adapter=ADAPTER, merge=False, context=512)
+def test_an_engine_merges_when_told_to() -> None:
+    merged = Engine(small_model(), adapter=ADAPTER, merge=True, context=512)
+    applied = Engine(small_model(), adapter=ADAPTER, context=512)  # the default: not merged
     try:
         assert merged.merged and merged.adapter_path == ADAPTER
         assert "+home-lora-" in merged.model_path.name

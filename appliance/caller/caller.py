@@ -148,7 +148,7 @@ class ToolCaller:
              batch: int = 32, repack: bool = False, cache_dir: Path | None = None,
              strings: StringMode = "free", max_calls: int = 8,
              min_confidence: float = 0.0,
-             enum_shown: int | None = prompt.ENUM_SHOWN, merge: bool = True) -> ToolCaller:
+             enum_shown: int | None = prompt.ENUM_SHOWN, merge: bool = False) -> ToolCaller:
         """A caller on its own engine; ``context=None`` sizes the context from the prompt
         (:func:`context_for`), so a large config needs no setting."""
         engine = Engine(model, adapter=adapter, threads=threads, batch=batch, repack=repack,

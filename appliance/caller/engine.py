@@ -64,7 +64,7 @@ class Engine:
         batch: int = 32,
         repack: bool = False,
         candidates: bool | None = None,
-        merge: bool = True,
+        merge: bool = False,
     ):
         """``candidates`` (default: :func:`candidates_default`) lets :meth:`eval_scores`
         skip the output layer; ``merge`` loads the model with the adapter merged into its
