@@ -84,12 +84,13 @@ def resolve_model(path: str | Path | None) -> Path:
 Recipe = Literal["q4_0", "q4_k_m", "q5_0", "f16"]
 
 
-def quantize(src: Path, dst: Path, *, pure_q4_0: bool = True, recipe: Recipe | None = None) -> Path:
+def quantize(src: Path, dst: Path, *, recipe: Recipe = "q4_0") -> Path:
     """Requantize a GGUF with a 4-bit token embedding (and output), through llama.cpp.
 
     Gemma 3 270M is 168M embedding parameters out of 268M: every default 4-bit recipe keeps
-    that table at 6 or 8 bits (~170 MiB). Q4_0 for it (and, with ``pure_q4_0``, for every
-    tensor) gives a ~158 MB file; Q4_0 is also the fastest to evaluate on x86 and ARM.
+    that table at 6 or 8 bits (~170 MiB). Q4_0 for it (and, with ``q4_0``, for every tensor)
+    gives a ~158 MB file; Q4_0 is also the fastest to evaluate on x86 and ARM. ``q4_k_m``
+    keeps llama.cpp's K-quant mix for the other tensors.
     ``recipe`` ``q5_0``: every other weight Q5_0 (~170 MB; a merged adapter's model,
     :mod:`.merge`); ``f16``: every tensor F16 (the source a merge is made in).
     """
@@ -99,7 +100,6 @@ def quantize(src: Path, dst: Path, *, pure_q4_0: bool = True, recipe: Recipe | N
         # llama.cpp logs every tensor it quantizes unless a model was loaded quietly first.
         logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
     check_gguf(src)
-    recipe = recipe or ("q4_0" if pure_q4_0 else "q4_k_m")
     dst.parent.mkdir(parents=True, exist_ok=True)
     params = llama_cpp.llama_model_quantize_default_params()
     params.allow_requantize = True

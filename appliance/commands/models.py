@@ -85,6 +85,6 @@ def run_quantize(args: argparse.Namespace) -> int:
     src = args.source or modelstore.embedded_model()
     dest = args.dest or modelstore.cache_dir() / (
         src.stem + ("-q4emb.gguf" if args.keep_k_quants else "-q4_0-pure.gguf"))
-    out = modelstore.quantize(src, dest, pure_q4_0=not args.keep_k_quants)
+    out = modelstore.quantize(src, dest, recipe="q4_k_m" if args.keep_k_quants else "q4_0")
     print(f"{out} ({out.stat().st_size / 1e6:.1f} MB)")
     return 0
