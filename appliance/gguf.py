@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import mmap
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from appliance.errors import ModelError, ModelNotFoundError
 
@@ -34,41 +32,6 @@ _BLOCKS = {0: (4, 1), 1: (2, 1), 2: (18, 32), 3: (20, 32), 6: (22, 32), 7: (24, 
            8: (34, 32), 9: (36, 32), 10: (84, 256), 11: (110, 256), 12: (144, 256),
            13: (176, 256), 14: (210, 256), 15: (292, 256), 24: (1, 1), 25: (2, 1),
            26: (4, 1), 27: (8, 1), 28: (8, 1), 30: (2, 1)}
-_SCALARS = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
-_MAX_ITEMS = 1 << 24
-
-
-class _Reader:
-    def __init__(self, f: BinaryIO) -> None:
-        self.f = f
-        self.pos = 0
-
-    def take(self, n: int) -> bytes:
-        out = self.f.read(n) if 0 <= n <= 1 << 26 else b""
-        if len(out) != n:
-            raise ValueError(f"ends inside its header (at byte {self.pos})")
-        self.pos += n
-        return out
-
-    def uint(self, n: int) -> int:
-        return int.from_bytes(self.take(n), "little")
-
-    def string(self) -> str:
-        return self.take(self.uint(8)).decode("utf-8", errors="replace")
-
-    def value(self, kind: int) -> object:
-        if kind in _SCALARS:
-            return self.uint(_SCALARS[kind])
-        if kind == 8:
-            return self.string()
-        if kind == 9:
-            item, count = self.uint(4), self.uint(8)
-            if count > _MAX_ITEMS:
-                raise ValueError(f"an array of {count} values")
-            for _ in range(count):
-                self.value(item)
-            return None
-        raise ValueError(f"unknown value type {kind}")
 
 
 def check_complete(path: Path, what: str = "model") -> None:
@@ -77,40 +40,23 @@ def check_complete(path: Path, what: str = "model") -> None:
     would crash on it."""
     check_gguf(path, what)
     size = path.stat().st_size
-    with path.open("rb") as f:
-        r = _Reader(io.BufferedReader(f, 1 << 20))
-        try:
-            r.take(4)
-            version = r.uint(4)
-            if version not in (2, 3):
-                raise ValueError(f"unknown GGUF version {version}")
-            n_tensors, n_kv = r.uint(8), r.uint(8)
-            if n_tensors == 0:
-                raise ValueError("it has no tensors")
-            if n_tensors > _MAX_ITEMS or n_kv > _MAX_ITEMS:
-                raise ValueError(f"{n_tensors} tensors and {n_kv} keys")
-            alignment = 32
-            for _ in range(n_kv):
-                key = r.string()
-                value = r.value(r.uint(4))
-                if key == "general.alignment" and isinstance(value, int) and value > 0:
-                    alignment = value
-            end = 0
-            for _ in range(n_tensors):
-                r.string()
-                dims = [r.uint(8) for _ in range(r.uint(4))]
-                kind, offset = r.uint(4), r.uint(8)
-                count = 1
-                for d in dims:
-                    count *= d
-                per_block, values = _BLOCKS.get(kind, (0, 1))
-                end = max(end, offset + count // values * per_block)
-            start = -(-r.pos // alignment) * alignment
-        except ValueError as exc:
-            raise ModelError(f"{what} file is not a complete GGUF: {exc}: {path}") from None
-    if start + end > size:
-        raise ModelError(f"{what} file is truncated: its tensors need {start + end} bytes, "
-                         f"the file has {size}: {path}")
+    try:
+        with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            table = tensor_table(buf)
+        if not table.tensors:
+            raise ValueError("it has no tensors")
+    except (OSError, ValueError, struct.error) as exc:
+        raise ModelError(f"{what} file is not a complete GGUF: {exc}: {path}") from None
+    end = 0
+    for kind, dims, offset in table.tensors.values():
+        count = 1
+        for d in dims:
+            count *= d
+        per_block, values = _BLOCKS.get(kind, (0, 1))
+        end = max(end, offset + count // values * per_block)
+    if table.data_start + end > size:
+        raise ModelError(f"{what} file is truncated: its tensors need {table.data_start + end} "
+                         f"bytes, the file has {size}: {path}")
 
 
 _FORMATS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q",
@@ -133,8 +79,11 @@ def tensor_table(buf: mmap.mmap | bytes) -> TensorTable:
 
     def take(fmt: str) -> object:
         nonlocal pos
+        size = struct.calcsize(fmt)
+        if pos + size > len(buf):
+            raise ValueError(f"ends inside its header (at byte {pos})")
         (value,) = struct.unpack_from(fmt, buf, pos)
-        pos += struct.calcsize(fmt)
+        pos += size
         return value
 
     def count(fmt: str) -> int:
@@ -170,7 +119,9 @@ def tensor_table(buf: mmap.mmap | bytes) -> TensorTable:
     if bytes(buf[:4]) != GGUF_MAGIC:
         raise ValueError("not a GGUF file")
     pos = 4
-    take("<I")  # version
+    version = take("<I")
+    if version not in (2, 3):
+        raise ValueError(f"unknown GGUF version {version}")
     n_tensors, n_kv = count("<Q"), count("<Q")
     metadata: dict[str, object] = {}
     for _ in range(n_kv):

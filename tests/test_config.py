@@ -220,6 +220,20 @@ def test_a_truncated_adapter_is_refused_by_check(tmp_path: Path,
     assert "truncated" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("header", [
+    b"GGUF\x03\x00\x00\x00" + b"\xff" * 7 + b"\x0f" + b"\xff" * 7 + b"\x0f",  # 2^60 keys
+    b"GGUF\x09\x00\x00\x00" + bytes(16),  # a version no one wrote
+])
+def test_a_hostile_adapter_header_is_refused_by_check(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], header: bytes) -> None:
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(header)
+    path = write(tmp_path, home_with(_set("model.adapter", str(bad))))
+    assert main(["check", "--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "not a complete GGUF" in err and str(bad) in err, err
+
+
 def test_a_missing_or_stale_adapter_points_at_appliance_train(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = write(tmp_path, home_with(_set("model.adapter", str(tmp_path / "none.gguf"))))
