@@ -32,6 +32,7 @@ import numpy.typing as npt
 
 from appliance.errors import ModelError
 from appliance.gguf import TensorTable, check_complete, tensor_table
+from appliance.modelstore import quantize, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,10 @@ def _read(f: BinaryIO, table: TensorTable, name: str) -> tuple[int, int, int, Fl
     return kind, start, size, values.astype(np.float32).reshape(rows, cols)
 
 
-def adapted(adapter: Path) -> list[str]:
-    """The weights ``adapter`` changes (``blk.0.attn_q.weight``, ...)."""
-    tensors = _table(adapter).tensors
+def adapted(adapter: Path, table: TensorTable | None = None) -> list[str]:
+    """The weights ``adapter`` changes (``blk.0.attn_q.weight``, ...); ``table``: its header,
+    when already read."""
+    tensors = (table or _table(adapter)).tensors
     names = sorted(n.removesuffix(".lora_a") for n in tensors if n.endswith(".lora_a"))
     if not names:
         raise ModelError(f"{adapter} has no LoRA tensors")
@@ -81,8 +83,8 @@ def merge_in_place(model: Path, adapter: Path) -> int:
     many weights it changed."""
     check_complete(model)
     check_complete(adapter, "adapter")
-    names = adapted(adapter)
     base, lora = _table(model), _table(adapter)
+    names = adapted(adapter, lora)
     absent = [n for n in names if n not in base.tensors]
     if absent:
         raise ModelError(f"{adapter} adapts {absent[0]}, which {model} does not have")
@@ -108,15 +110,11 @@ def merge_in_place(model: Path, adapter: Path) -> int:
 
 def _fingerprint(path: Path, *, contents: bool) -> str:
     """sha256 of the file's contents, or (for a large model) of its path, size and time."""
-    h = hashlib.sha256()
     if contents:
-        with path.open("rb") as f:
-            while chunk := f.read(1 << 22):
-                h.update(chunk)
-    else:
-        st = path.stat()
-        h.update(f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode())
-    return h.hexdigest()[:8]
+        return sha256_file(path)[:8]
+    st = path.stat()
+    return hashlib.sha256(f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode()
+                          ).hexdigest()[:8]
 
 
 def merged_model(model: Path, adapter: Path, directory: Path, *,
@@ -130,8 +128,6 @@ def merged_model(model: Path, adapter: Path, directory: Path, *,
     target = directory / f"{model.stem}+{adapter.stem}-{fingerprint}.gguf"
     if target.is_file():
         return target
-    from appliance.modelstore import quantize  # the one place llama.cpp quantizes
-
     names = adapted(adapter)
     log.info("merging adapter %s (%d weights) into %s, once: %s", adapter, len(names),
              source or model, target)

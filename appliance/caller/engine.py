@@ -32,8 +32,8 @@ import numpy as np
 import numpy.typing as npt
 
 from appliance.caller.candidates import OutputRows, Scores, candidates_default
-from appliance.caller.hidden import HiddenTap, context_params
-from appliance.caller.loading import check_adapter, default_threads, merged_or_applied, model_params
+from appliance.caller.hidden import HiddenTap
+from appliance.caller.loading import check_adapter, default_threads, load_params, merged_or_applied
 from appliance.errors import ModelError
 from appliance.gguf import check_gguf
 
@@ -87,7 +87,8 @@ class Engine:
         self.candidates = self._rows is not None
         self._tap = HiddenTap(llama_cpp) if self.candidates else None
         try:
-            with model_params(llama_cpp, repack=repack), context_params(llama_cpp, self._tap):
+            with load_params(llama_cpp, repack=repack,
+                             cb_eval=self._tap.callback if self._tap else None):
                 self.llm = llama_cpp.Llama(
                     model_path=str(path),
                     n_ctx=context,

@@ -14,10 +14,7 @@ cheap (measured: a full eval takes as long with it as without).
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -26,9 +23,6 @@ from appliance.caller.candidates import Floats
 from appliance.errors import ModelError
 
 HIDDEN_NODE = b"result_norm\0"  # the graph's name for the final normed hidden state
-
-_PARAMS_LOCK = threading.Lock()
-
 
 class HiddenTap:
     """A ``cb_eval`` for one context: with :attr:`stop` set, graphs end at the final norm."""
@@ -73,25 +67,3 @@ class HiddenTap:
                 f"the graph had no {HIDDEN_NODE[:-1].decode()} node of {n_outputs} x {n_embd} "
                 "values (another architecture?); set APPLIANCE_LOGITS=full")
         return hidden.reshape(n_outputs, n_embd)
-
-
-@contextlib.contextmanager
-def context_params(llama_cpp: Any, tap: HiddenTap | None) -> Iterator[None]:
-    """Create a ``Llama`` whose context has ``tap`` as its eval callback (not exposed)."""
-    if tap is None:
-        yield
-        return
-    module = llama_cpp.llama
-    original = module.llama_cpp.llama_context_default_params
-
-    def params() -> object:
-        p = original()
-        p.cb_eval = tap.callback
-        return p
-
-    with _PARAMS_LOCK:
-        module.llama_cpp.llama_context_default_params = params
-        try:
-            yield
-        finally:
-            module.llama_cpp.llama_context_default_params = original

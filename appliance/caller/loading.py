@@ -22,31 +22,44 @@ def default_threads() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-_PARAMS_LOCK = threading.Lock()
+_DEFAULTS_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def model_params(llama_cpp: object, *, repack: bool) -> Iterator[None]:
-    """Load a model with ``use_extra_bufts`` set, which ``Llama()`` does not expose.
+def load_params(llama_cpp: object, *, repack: bool, cb_eval: object | None = None
+                ) -> Iterator[None]:
+    """Create a ``Llama`` with two settings ``Llama()`` does not expose, by standing in for
+    llama.cpp's default-parameter functions while it is made (one lock for both).
 
-    Weight repacking (llama.cpp's CPU_REPACK buffers) keeps a second, re-laid-out copy of
-    the Q4_0 weights next to the mapped file: ~150 MB more resident memory for ~10% faster
-    evals on this model (tools/bench). On a 1 GB Pi the memory matters more.
+    ``repack``: the model's ``use_extra_bufts``. Weight repacking (llama.cpp's CPU_REPACK
+    buffers) keeps a second, re-laid-out copy of the Q4_0 weights next to the mapped file:
+    ~150 MB more resident memory for ~10% faster evals on this model (tools/bench). On a
+    1 GB Pi the memory matters more.
+    ``cb_eval``: the context's eval callback (:class:`appliance.caller.hidden.HiddenTap`).
     """
-    module = llama_cpp.llama  # type: ignore[attr-defined]
-    original = module.llama_cpp.llama_model_default_params
+    module = llama_cpp.llama.llama_cpp  # type: ignore[attr-defined]
+    model_defaults = module.llama_model_default_params
+    context_defaults = module.llama_context_default_params
 
-    def params() -> object:
-        p = original()
+    def model() -> object:
+        p = model_defaults()
         p.use_extra_bufts = repack
         return p
 
-    with _PARAMS_LOCK:
-        module.llama_cpp.llama_model_default_params = params
+    def context() -> object:
+        p = context_defaults()
+        if cb_eval is not None:
+            p.cb_eval = cb_eval
+        return p
+
+    with _DEFAULTS_LOCK:
+        module.llama_model_default_params = model
+        module.llama_context_default_params = context
         try:
             yield
         finally:
-            module.llama_cpp.llama_model_default_params = original
+            module.llama_model_default_params = model_defaults
+            module.llama_context_default_params = context_defaults
 
 
 def merged_or_applied(model: Path, adapter: Path) -> tuple[Path, Path | None]:

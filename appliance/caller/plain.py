@@ -15,7 +15,7 @@ from pathlib import Path
 from appliance.caller import prompt
 from appliance.caller.caller import clean_utterance
 from appliance.caller.grammar import to_gbnf
-from appliance.caller.loading import model_params
+from appliance.caller.loading import load_params
 from appliance.caller.syntax import parse_calls
 from appliance.errors import CallError
 from appliance.messages import Decision
@@ -34,7 +34,7 @@ class PlainGrammarCaller:
         tools: Sequence[Tool] = tuple(toolbox)
         # Without llama.cpp's repacked weight buffers, as the fast caller loads them: on a
         # CPU with AMX tiles their repacked path crashed here (SIGSEGV in decode).
-        with model_params(llama_cpp, repack=False):
+        with load_params(llama_cpp, repack=False):
             self.llm = llama_cpp.Llama(model_path=str(model_path), n_ctx=n_ctx,
                                        n_batch=n_batch, n_threads=threads,
                                        n_threads_batch=threads,
