@@ -34,15 +34,14 @@ _BLOCKS = {0: (4, 1), 1: (2, 1), 2: (18, 32), 3: (20, 32), 6: (22, 32), 7: (24, 
            26: (4, 1), 27: (8, 1), 28: (8, 1), 30: (2, 1)}
 
 
-def check_complete(path: Path, what: str = "model") -> None:
-    """Raise :class:`ModelError` unless the GGUF's header parses and every tensor it
-    declares lies inside the file: a truncated adapter is refused here, where llama.cpp
-    would crash on it."""
+def check_complete(path: Path, what: str = "model") -> TensorTable:
+    """The GGUF's tensor table; :class:`ModelError` unless its header parses and every
+    tensor it declares lies inside the file: a truncated adapter is refused here, where
+    llama.cpp would crash on it."""
     check_gguf(path, what)
     size = path.stat().st_size
     try:
-        with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-            table = tensor_table(buf)
+        table = read_table(path)
         if not table.tensors:
             raise ValueError("it has no tensors")
     except (OSError, ValueError, struct.error) as exc:
@@ -57,6 +56,7 @@ def check_complete(path: Path, what: str = "model") -> None:
     if table.data_start + end > size:
         raise ModelError(f"{what} file is truncated: its tensors need {table.data_start + end} "
                          f"bytes, the file has {size}: {path}")
+    return table
 
 
 _FORMATS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q",
@@ -71,6 +71,12 @@ class TensorTable:
     tensors: dict[str, tuple[int, list[int], int]]
     data_start: int
     """Where the data section starts (tensor offsets count from here)."""
+
+
+def read_table(path: Path) -> TensorTable:
+    """The tensor table of the GGUF file at ``path``; OSError or ValueError if it has none."""
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+        return tensor_table(buf)
 
 
 def tensor_table(buf: mmap.mmap | bytes) -> TensorTable:

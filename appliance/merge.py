@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import mmap
 import os
 import time
 from pathlib import Path
@@ -31,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from appliance.errors import ModelError
-from appliance.gguf import TensorTable, check_complete, tensor_table
+from appliance.gguf import TensorTable, check_complete, read_table
 from appliance.modelstore import quantize, sha256_file
 
 log = logging.getLogger(__name__)
@@ -42,8 +41,7 @@ Floats = npt.NDArray[np.float32]
 
 def _table(path: Path) -> TensorTable:
     try:
-        with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-            return tensor_table(buf)
+        return read_table(path)
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read the GGUF header of {path}: {exc}") from None
 
@@ -81,9 +79,7 @@ def adapted(adapter: Path, table: TensorTable | None = None) -> list[str]:
 def merge_in_place(model: Path, adapter: Path) -> int:
     """Add ``adapter`` to the F16/F32 weights of ``model`` (rewritten in place); returns how
     many weights it changed."""
-    check_complete(model)
-    check_complete(adapter, "adapter")
-    base, lora = _table(model), _table(adapter)
+    base, lora = check_complete(model), check_complete(adapter, "adapter")
     names = adapted(adapter, lora)
     absent = [n for n in names if n not in base.tensors]
     if absent:

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from appliance.errors import ModelError
-from appliance.gguf import tensor_table
+from appliance.gguf import read_table
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +89,8 @@ class OutputRows:
 
     def __init__(self, path: Path):
         try:
+            table = read_table(path)
             self._file = path.open("rb")
-            with mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) as header:
-                table = tensor_table(header)
             tensors, data = table.tensors, table.data_start
         except (OSError, ValueError, struct.error) as exc:
             raise ModelError(f"cannot read the output layer of {path}: {exc}") from None
