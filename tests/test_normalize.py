@@ -75,6 +75,22 @@ def test_the_leak_check_compares_what_the_model_reads() -> None:
     assert kept == train[1:] and hit == ["set it to 45 percent in the kitchen"]
 
 
+def test_a_short_held_out_sentence_is_seen_only_with_politeness_around_it() -> None:
+    """ "set a timer" held out must not take every timer request out of training: a short
+    sentence is a part of many other requests. With only politeness around it, it is seen."""
+    train = [Sample("um can you set a timer for me please", None),
+             Sample("set a timer for ten minutes", None),
+             Sample("lock the back door for the night", None),
+             Sample("please lock the back door thanks", None),
+             Sample("start a timer for forty five minutes called tea", None)]
+    assert leaks(train, ["set a timer", "lock the back door", "start a timer for 45 minutes",
+                         "set a timer for 20 minutes"]) == [
+        "set a timer", "lock the back door", "start a timer for 45 minutes"]
+    kept, _ = drop_leaks(train, ["set a timer", "lock the back door",
+                                 "start a timer for 45 minutes"])
+    assert kept == [train[1], train[2]]
+
+
 def test_synthesized_data_avoid_held_out_sentences_and_balance_tools(
         home_config: Config) -> None:
     tools = list(home_config.tools)

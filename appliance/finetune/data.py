@@ -89,6 +89,14 @@ NO_TOOL = [
 ]
 
 
+# Sums a home hears ("what's twelve times eight"): numbers that are not a timer or a
+# temperature. Made with numbers drawn per sample.
+ARITHMETIC = ["what's {a} times {b}", "what is {a} plus {b}", "how much is {a} minus {b}",
+              "what's {a} divided by {b}", "{a} times {b}", "{a} plus {b}",
+              "what is {a} percent of {b}", "how many minutes are in {a} hours",
+              "convert {a} degrees fahrenheit to celsius", "what's the square root of {b}"]
+
+
 @dataclass(frozen=True)
 class Sample:
     """One utterance and the calls it should produce (``None``: no tool applies), or the
@@ -177,7 +185,7 @@ def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
     """
     rng = random.Random(seed)
     samples: dict[str, Sample] = {}
-    held = [normalized(t) for t in avoid]
+    held = HeldOut(avoid)
     # A no-call sample must never read as one of the tools' own phrasings.
     patterns = [template_pattern(Template(tool, _slots(tool, e.say, e.arguments)[0].lower(),
                                           {}, {}))
@@ -193,7 +201,7 @@ def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
         """Wrap ``text`` in a filler, maybe as a transcript; keep it if new and not held out."""
         text = rng.choice(PREFIXES) + text + rng.choice(SUFFIXES)
         text = stt_style(text) if rng.random() < 0.85 else text
-        if text in samples or any(_seen_in(normalized(text), h) for h in held):
+        if text in samples or held.found(text):
             return False
         if call is None and missing is None and not negation and contradicts(text):
             return False
@@ -248,10 +256,13 @@ def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
                                          max_calls=max_calls):
         put(text, calls[0] if calls else None, calls[1:], missing,
             negation=not calls and missing is None)
+    for template in ARITHMETIC:
+        for _ in range(3):
+            a, b = rng.randint(2, 60), rng.randint(2, 144)
+            put(template.format(a=_render(a, rng), b=_render(b, rng)), None)
     for text in no_tool:
         for variant in sorted({text, stt_style(rng.choice(PREFIXES) + text)}):
-            if not any(_seen_in(normalized(variant), h) for h in held) and not contradicts(
-                    variant):
+            if not held.found(variant) and not contradicts(variant):
                 samples.setdefault(variant, Sample(variant, None))
     out = list(samples.values())
     rng.shuffle(out)
@@ -264,32 +275,65 @@ def normalized(text: str) -> str:
     return " ".join(durations_in_minutes(normalize_numbers(stt_style(text))).split())
 
 
-# A held-out sentence this long counts as seen when a training sample contains it whole
-# ("um shut the garage door please"); a shorter one ("stop") only when one equals it.
-CONTAINED_WORDS = 3
+# Politeness around a request ("um ... please", "can you ... for me") does not change it.
+_AROUND = sorted({" ".join(stt_style(p).split()) for p in (*PREFIXES, *SUFFIXES)} - {""},
+                 key=len, reverse=True)
+# A held-out sentence this long also counts as seen inside a longer sample ("start a timer
+# for 45 minutes called tea"); a shorter one ("set a timer", "lock the back door") is a
+# part of many different requests, and only counts as seen in a sample that is it with
+# politeness around it (dropping every sample that contains "set a timer" would teach the
+# model to refuse the commonest way to ask for a timer).
+CONTAINED_WORDS = 6
 
 
-def _seen_in(sample: str, heldout: str) -> bool:
-    if sample == heldout:
-        return True
-    return len(heldout.split()) >= CONTAINED_WORDS and f" {heldout} " in f" {sample} "
+def _core(text: str) -> str:
+    """``text`` (normalized) without the politeness it starts and ends with."""
+    words = f" {text} "
+    changed = True
+    while changed:
+        changed = False
+        for filler in _AROUND:
+            if words.startswith(f" {filler} ") and len(words) > len(filler) + 2:
+                words, changed = words[len(filler) + 1:], True
+            if words.endswith(f" {filler} ") and len(words) > len(filler) + 2:
+                words, changed = words[: -len(filler) - 1], True
+    return words.strip()
+
+
+class HeldOut:
+    """Held-out sentences, and which of them a training sample would be."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self._cores: dict[str, list[str]] = {}
+        self._long: list[tuple[str, str]] = []
+        for text in texts:
+            said = normalized(text)
+            self._cores.setdefault(_core(said), []).append(text)
+            if len(said.split()) >= CONTAINED_WORDS:
+                self._long.append((f" {said} ", text))
+
+    def found(self, sample: str) -> list[str]:
+        """The held-out sentences that ``sample`` is (politeness aside) or contains whole."""
+        said = normalized(sample)
+        inside = f" {said} "
+        return [*self._cores.get(_core(said), ()), *(t for n, t in self._long if n in inside)]
 
 
 def leaks(train: Sequence[Sample], test_texts: Sequence[str]) -> list[str]:
     """Test utterances that the training data contain (after normalization)."""
-    seen = [normalized(s.text) for s in train]
-    return [t for t in test_texts if any(_seen_in(s, normalized(t)) for s in seen)]
+    held = HeldOut(test_texts)
+    hit = {t for s in train for t in held.found(s.text)}
+    return [t for t in test_texts if t in hit]
 
 
 def drop_leaks(train: Sequence[Sample],
                test_texts: Sequence[str]) -> tuple[list[Sample], list[str]]:
     """``train`` without the samples that contain a test utterance; and those utterances."""
-    held = {normalized(t): t for t in test_texts}
+    held = HeldOut(test_texts)
     keep: list[Sample] = []
     hit: set[str] = set()
     for s in train:
-        text = normalized(s.text)
-        found = [t for n, t in held.items() if _seen_in(text, n)]
+        found = held.found(s.text)
         hit.update(found)
         if not found:
             keep.append(s)

@@ -11,7 +11,9 @@ From each tool's templates (its example phrasings with argument values as slots)
   it) or, without one, a clarification naming the parameter;
 - intensity words: "full", "all the way down", "half" for a 0-100 number; "full speed",
   "the lowest setting" for an ordered enum (one with low and high); "up"/"down" for
-  open/close said last.
+  open/close said last;
+- questions about a thing's state ("is the garage door open"), where a tool sets that
+  state and no tool of the config asks about that thing: no call.
 
 English phrasing lives here (like :mod:`appliance.english`); the tools, values and
 parameter names come from the declarations alone.
@@ -44,7 +46,18 @@ VERBS = frozenset({"turn", "switch", "set", "put", "make", "dim", "brighten", "l
                    "change", "start", "open", "close", "shut", "lock", "unlock", "play", "stop",
                    "cancel", "lift", "secure", "crank", "slow", "kill", "keep", "heat", "warm",
                    "cool", "bump", "listen", "shuffle", "throw", "get", "time", "count"})
+# A state an enum value sets, as it is asked about ("is the garage door closed").
+STATES = {"open": ["open"], "close": ["closed", "shut"], "closed": ["closed"], "lock": ["locked"],
+          "unlock": ["unlocked"], "on": ["on"], "off": ["off"], "up": ["up"], "down": ["down"],
+          "locked": ["locked"], "unlocked": ["unlocked"]}
+ASK = ["is {thing} {state}", "is {thing} still {state}", "did i leave {thing} {state}",
+       "can you check if {thing} is {state}", "tell me if {thing} is {state}",
+       "is {thing} {state} right now", "was {thing} left {state}", "{thing} is it {state}"]
+QUESTION_WORDS = frozenset({"is", "are", "was", "were", "did", "does", "do", "what", "which",
+                            "how", "check", "tell"})
 _GLUE = {"for", "to", "at", "in", "of", "by", "the", "a", "with", "called", "some", "my"}
+_NOT_NOUNS = _GLUE | set(STATES) | {"up", "down", "you", "can", "speed", "please", "now", "is",
+                                    "needs", "be", "and", "if", "me", "it", "all", "way", "i", "we"}
 
 
 @dataclass(frozen=True)
@@ -227,13 +240,45 @@ def intensity(templates: Sequence[Template], rng: random.Random, render: Render,
     return out
 
 
+def questions(templates: Sequence[Template], rng: random.Random, render: Render,
+              count: int) -> list[Made]:
+    """ "is the back door locked": no call, where no tool asks about the thing."""
+    asked = {w for t in templates if t.text.split()[0] in QUESTION_WORDS
+             for w in re.findall(r"[a-z]+", t.text)}
+    spots: list[tuple[Template, str, str]] = []
+    for t in templates:
+        for k in _enum_slots(t):
+            if not any(str(v) in STATES for v in t.tool.properties[k]["enum"]):
+                continue
+            # The thing the command is about: "the", maybe a slot, one or two nouns.
+            words = re.sub(r"\{" + k + r"\}", "", t.text).split()
+            thing: list[str] = []
+            for w in words[words.index("the") + 1:] if "the" in words else []:
+                if w in _NOT_NOUNS or "'" in w or (w.startswith("{") and thing) \
+                        or len(thing) == 3:
+                    break
+                thing.append(w)
+            nouns = [w for w in thing if not w.startswith("{")]
+            if not nouns or asked.intersection(nouns):
+                continue
+            spots.append((t, k, "the " + " ".join(thing)))
+    out: list[Made] = []
+    for _ in range(count if spots else 0):
+        t, k, about = rng.choice(spots)
+        value = str(rng.choice([v for v in t.tool.properties[k]["enum"] if str(v) in STATES]))
+        text = rng.choice(ASK).format(thing=about, state=rng.choice(STATES[value]))
+        rest_t = Template(t.tool, text, t.fixed, {o: c for o, c in t.choices.items() if o != k})
+        out.append((_fill(rest_t, rng, render)[0], (), None))
+    return out
+
+
 def everyday(templates: Sequence[Template], rng: random.Random, render: Render, *,
              count: int, max_calls: int = 8) -> list[Made]:
     """About ``count`` samples of each behaviour, deterministic for a given ``rng``."""
     return [*several(templates, rng, render, count), *every(templates, rng, render, count,
                                                            max_calls),
             *negated(templates, rng, render, count), *missing(templates, rng, render, count),
-            *intensity(templates, rng, render, count)]
+            *intensity(templates, rng, render, count), *questions(templates, rng, render, count)]
 
 
 def template_pattern(t: Template) -> re.Pattern[str]:
