@@ -11,11 +11,13 @@ import pytest
 
 from appliance.caller import ToolCaller
 from appliance.caller.grammar import required_keys, walk_calls
+from appliance.caller.grounding import Said
 from appliance.finetune.data import normalized, synthesize
 from appliance.finetune.everyday import Template, template_pattern
 from appliance.finetune.replay import answer
 from appliance.messages import ToolCall
 from appliance.settings import Config
+from appliance.tools import ESCAPE
 
 from .conftest import ROOT
 
@@ -36,9 +38,12 @@ class Scripted:
     def __init__(self, picks: Sequence[str]) -> None:
         self.picks = list(picks)
         self.asked: list[list[str]] = []
+        self.unweighed: list[list[str]] = []
 
-    def choose(self, alternatives: Sequence[str]) -> int:
+    def choose(self, alternatives: Sequence[str], *, weighed: bool = True) -> int:
         self.asked.append(list(alternatives))
+        if not weighed:
+            self.unweighed.append(list(alternatives))
         if len(alternatives) == 1:
             return 0
         want = self.picks.pop(0)
@@ -65,6 +70,22 @@ def test_walk_calls_asks_after_each_call_up_to_the_limit(config: Config) -> None
     assert len(walk_calls(d, tools, max_calls=1)) == 1
 
 
+def test_the_room_of_all_the_lights_is_not_weighed(config: Config) -> None:
+    """ "turn off all the lights": the listing names every room, so the model's pick of one
+    does not count toward the confidence; the state it says does, and so does a room said."""
+    tools = list(config.tools)
+    light = ["set_light{", "kitchen", "off"]
+    d = Scripted(light)
+    walk_calls(d, tools, said=Said("turn off all the lights", listing=True))
+    rooms = config.tools["set_light"].properties["room"]["enum"]
+    assert d.unweighed == [[f"{room}{ESCAPE}" for room in rooms]]
+    for heard, listing in (("turn off the kitchen light", False),
+                           ("turn off all the lights in the kitchen", True)):
+        d = Scripted(light)
+        walk_calls(d, tools, said=Said(heard, listing=listing))
+        assert not d.unweighed, heard
+
+
 # -- training data -----------------------------------------------------------------------
 
 
@@ -86,6 +107,20 @@ def test_everyday_samples_are_deterministic_and_cover_each_behaviour(config: Con
             assert param in required_keys(config.tools[tool].parameters)
         for c in s.calls:
             config.tools.validate(c)
+
+
+def test_state_questions_are_no_call_where_no_tool_asks(config: Config) -> None:
+    """ "is the garage door open" is made from garage_door's phrasing, with no call; the
+    lights are asked about by get_light_state, so no such question is made for them (only
+    about rooms the home does not have, as lookalikes)."""
+    questions = [s.text for s in synthesize(list(config.tools), per_template=2, per_tool=20,
+                                            everyday_count=60) if not s.calls and not s.missing
+                 and (" is " in f" {s.text} " or "did i leave" in s.text)]
+    assert any("garage" in q and ("open" in q or "closed" in q or "shut" in q)
+               for q in questions)
+    assert any("door" in q and "locked" in q for q in questions)
+    rooms = config.tools["set_light"].properties["room"]["enum"]
+    assert not any(f"{room} light" in q for q in questions for room in rooms)
 
 
 def test_no_call_samples_never_read_as_a_tools_phrasing(config: Config) -> None:

@@ -35,7 +35,8 @@ def test_nothing_is_expanded_without_a_plain_quantifier(home_config) -> None:  #
                  "turn off all the lights in the kitchen",     # the value was said
                  "turn off all the lights except the kitchen",  # an exception
                  "turn off the light every morning",           # time, not rooms
-                 "all right turn off the light"):              # an idiom
+                 "all right turn off the light",               # an idiom
+                 "turn the kitchen light all the way off"):    # "all the way": how much
         assert expand(one, said, tools, 8) == one, said
     # Two enum arguments unsaid: which one "all" is about is not known.
     assert expand([ToolCall("lock_door", {"door": "front", "action": "lock"})],

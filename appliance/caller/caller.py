@@ -284,8 +284,9 @@ class ToolCaller:
                             copy_from=heard if self.strings == "words" else None)
         driver.confidence = first_choice(at_turn, first, self._turn)
         several = self.max_calls if SEVERAL.intersection(heard.split()) else 1
-        walk_calls(driver, self.tools, max_calls=several,
-                   said=Said(heard) if self.strings == "words" else None)
+        said = Said(heard, listing=quantifiers.quantified(heard)) \
+            if self.strings == "words" else None
+        walk_calls(driver, self.tools, max_calls=several, said=said)
         raw = CALL_PREFIX + driver.text()
         stats = engine.stats
         done = Decision(text=words, raw=raw, tokens_evaluated=stats.tokens, evals=stats.evals,
@@ -297,6 +298,9 @@ class ToolCaller:
             return replace(done, error=str(exc))
         if self.strings == "words":
             calls = without_repeats(calls, heard, self.toolbox)
+        if said is not None and said.listed and not any(
+                quantifiers.expands(c, heard, self.toolbox) for c in calls):
+            return replace(done, error=f"not sure what 'all' covers in {heard!r}")
         calls = quantifiers.expand(calls, heard, self.toolbox, self.max_calls)
         if driver.confidence < self.min_confidence:
             return replace(done, error=f"not sure enough to act: {', '.join(map(str, calls))} "

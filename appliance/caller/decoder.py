@@ -133,15 +133,17 @@ class LiveDriver:
 
     # -- decisions (overridden by the replay driver) ----------------------------
 
-    def _pick_branch(self, options: dict[int, list[int]], alternatives: Sequence[str]) -> int:
+    def _pick_branch(self, options: dict[int, list[int]], alternatives: Sequence[str], *,
+                     weighed: bool = True) -> int:
         logits = self._now()
         best = logits.best(list(options))
-        self._note(logits, best, list(options))
+        if weighed:
+            self._note(logits, best, list(options))
         return best
 
     # -- the Driver protocol ------------------------------------------------------
 
-    def choose(self, alternatives: Sequence[str]) -> int:
+    def choose(self, alternatives: Sequence[str], *, weighed: bool = True) -> int:
         seqs = [self.engine.tokenize(self.pending + alt) for alt in alternatives]
         self.pending = ""
         live = list(range(len(alternatives)))
@@ -160,7 +162,7 @@ class LiveDriver:
             else:
                 self._commit(path)
                 path = []
-                token = self._pick_branch(branches, alternatives)
+                token = self._pick_branch(branches, alternatives, weighed=weighed)
                 self.decisions += 1
                 self._commit([token])
                 live = branches[token]

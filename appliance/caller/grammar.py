@@ -38,8 +38,9 @@ CALL_PREFIX = f"{START_CALL}call:"
 class Driver(Protocol):
     """What the grammar walker needs from whoever produces the text."""
 
-    def choose(self, alternatives: Sequence[str]) -> int:
-        """Emit one of ``alternatives`` (none a prefix of another); return its index."""
+    def choose(self, alternatives: Sequence[str], *, weighed: bool = True) -> int:
+        """Emit one of ``alternatives`` (none a prefix of another); return its index. A
+        choice not ``weighed`` does not count toward the decision's confidence."""
 
     def force(self, text: str) -> None:
         """Emit ``text``."""
@@ -127,6 +128,7 @@ def walk_object_body(d: Driver, schema: Mapping[str, Any], *, close: str = "}",
         out.append((close, None))
         return out
 
+    listed = said.listed_key(props, required) if said is not None else None
     alts = alternatives(0, True)
     while True:
         picked = alts[d.choose([a for a, _ in alts])][1]
@@ -134,19 +136,23 @@ def walk_object_body(d: Driver, schema: Mapping[str, Any], *, close: str = "}",
             return
         alts = alternatives(picked + 1, False)
         walk_value(d, props[keys[picked]], required=keys[picked] in required,
-                   follow=[a for a, _ in alts], said=said)
+                   follow=[a for a, _ in alts], said=said, listed=keys[picked] == listed)
 
 
 def walk_value(d: Driver, schema: Mapping[str, Any], *, required: bool = True,
-               follow: Sequence[str] = (",", "}", "]"), said: Said | None = None) -> None:
+               follow: Sequence[str] = (",", "}", "]"), said: Said | None = None,
+               listed: bool = False) -> None:
     """A value whose opener (``<escape>``, ``{``, ``[``) has already been emitted; with
-    ``said``, an enum value among the longest said (only those, for an optional one)."""
+    ``said``, an enum value among the longest said (only those, for an optional one). The
+    choice of a ``listed`` enum (:meth:`Said.listed_key`) is not weighed: the listing
+    replaces it with every value."""
     kind = schema_type(schema)
     if "enum" in schema and kind == "string":
         values = (said.values(schema["enum"]) if said is not None else None) or schema["enum"]
-        chosen = values[d.choose([f"{v}{ESCAPE}" for v in values])]
+        chosen = values[d.choose([f"{v}{ESCAPE}" for v in values], weighed=not listed)]
         if said is not None:
             said.claim(chosen)
+            said.listed += listed
     elif kind == "string":
         d.free_string(required=required)
         d.force(ESCAPE)

@@ -15,7 +15,11 @@ when the request holds something it could be:
 And the other way: an optional enum argument whose value was said is not skipped, and an
 enum value is chosen among the longest values said ("chai latte", not "latte"). Words a
 chosen value used are not grounds for a later argument ("a hot chocolate" says no
-``temperature: hot``). A required argument nobody said is still the model's choice.
+``temperature: hot``). A required argument nobody said is still the model's choice, but
+one: in a request that asks for all of something ("turn off all the lights"), the choice
+of the one required enum of a call that no word gives does not count toward the
+decision's confidence, because :mod:`.quantifiers` lists its every value (the model's
+pick of one room is a guess, and an unsure one, that the listing throws away).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from appliance.caller.quantifiers import ALL_VALUES
 from appliance.messages import ToolCall
 from appliance.tools import Toolbox
 
@@ -34,9 +39,13 @@ NUMBER_WORDS = frozenset({"single", "double", "triple", "quad", "quadruple", "tw
 class Said:
     """The words of a request, for grounding optional arguments in them."""
 
-    def __init__(self, heard: str) -> None:
+    def __init__(self, heard: str, *, listing: bool = False) -> None:
         self.tokens = re.findall(r"[\w']+", heard.lower())
         self._claimed: set[int] = set()
+        self.listing = listing
+        """The request asks for every value of something (:func:`.quantifiers.quantified`)."""
+        self.listed = 0
+        """How many choices the listing replaces (see :meth:`listed_key`)."""
 
     def claim(self, value: Any) -> int:
         """A chosen value's words are used: they ground nothing after it. Returns how many
@@ -76,6 +85,21 @@ class Said:
         found = [v for v in enum if isinstance(v, str) and self.has(v)]
         return [v for v in found
                 if not any(o != v and _inside(v.lower(), o.lower()) for o in found)]
+
+    def listed_key(self, props: Mapping[str, Mapping[str, Any]],
+                   required: set[str]) -> str | None:
+        """In a request that lists (``listing``), the one required enum of strings with no
+        value anywhere in the words (an earlier call's claim aside): the listing gives its
+        values, so the choice of one is not weighed."""
+        if not self.listing:
+            return None
+        unsaid = [k for k in sorted(required) if props[k].get("type", "string") == "string"
+                  and len(props[k].get("enum", ())) > 1
+                  and not Said(" ".join(self.tokens)).values(props[k]["enum"])]
+        if len(unsaid) != 1 or any(str(v).lower() in ALL_VALUES
+                                   for v in props[unsaid[0]]["enum"]):
+            return None
+        return unsaid[0]
 
     def demands(self, schema: Mapping[str, Any]) -> bool:
         """Whether an optional argument was said for sure (an enum value in the words)."""

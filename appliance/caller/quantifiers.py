@@ -29,9 +29,9 @@ EXCEPTIONS = frozenset({"except", "but", "apart", "besides", "excluding", "other
 TIMES = frozenset({"morning", "day", "days", "night", "evening", "afternoon", "week", "weekday",
                    "weekend", "hour", "minute", "second", "time", "times", "month", "year",
                    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-                   "sunday", "along", "right", "set", "done", "good"})
+                   "sunday", "along", "right", "set", "done", "good", "way"})
 """Words after which a quantifier is about time or idiom ("every morning", "all day", "all
-right"), not about devices."""
+right", "all the way up"), not about devices."""
 
 ALL_VALUES = frozenset({"all", "everywhere", "every room", "whole house", "house", "both",
                         "everything", "all rooms", "entire house"})
@@ -43,14 +43,24 @@ def said(value: str, words: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(value.lower())}s?(?!\w)", words) is not None
 
 
+def quantified(heard: str) -> bool:
+    """Whether the request asks for every value of something, with no exception."""
+    tokens = re.findall(r"[\w']+", heard.lower())
+    return not EXCEPTIONS.intersection(tokens) and any(
+        t in QUANTIFIERS and _about_things(tokens[i + 1:]) for i, t in enumerate(tokens))
+
+
+def expands(call: ToolCall, heard: str, toolbox: Toolbox) -> bool:
+    """Whether :func:`expand` makes ``call`` (of a quantified request) into several."""
+    return len(_each(call, heard.lower(), toolbox)) > 1
+
+
 def expand(calls: Sequence[ToolCall], heard: str, toolbox: Toolbox,
            max_calls: int) -> tuple[ToolCall, ...]:
     """``calls`` with each quantified one expanded over its enum (see the module)."""
-    words = heard.lower()
-    tokens = re.findall(r"[\w']+", words)
-    if EXCEPTIONS.intersection(tokens) or not any(
-            t in QUANTIFIERS and _about_things(tokens[i + 1:]) for i, t in enumerate(tokens)):
+    if not quantified(heard):
         return tuple(calls)
+    words = heard.lower()
     out: list[ToolCall] = []
     for call in calls:
         for made in _each(call, words, toolbox):

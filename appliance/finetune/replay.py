@@ -55,18 +55,19 @@ class ReplayDriver(LiveDriver):
         near = self.target[self.cursor : self.cursor + 20]
         return CallSyntaxError(f"the call does not fit the grammar: {what} at {near!r}")
 
-    def choose(self, alternatives: Sequence[str]) -> int:
+    def choose(self, alternatives: Sequence[str], *, weighed: bool = True) -> int:
         matches = [i for i, a in enumerate(alternatives) if self.target.startswith(a, self.cursor)]
         if not matches:
             raise self._fail(f"expected one of {list(alternatives)}")
         self._want = max(matches, key=lambda i: len(alternatives[i]))
         self.cursor += len(alternatives[self._want])
-        chosen = super().choose(alternatives)
+        chosen = super().choose(alternatives, weighed=weighed)
         if chosen != self._want:  # pragma: no cover - only with non-prefix-free alternatives
             raise self._fail("ambiguous alternatives")
         return chosen
 
-    def _pick_branch(self, options: dict[int, list[int]], alternatives: Sequence[str]) -> int:
+    def _pick_branch(self, options: dict[int, list[int]], alternatives: Sequence[str], *,
+                     weighed: bool = True) -> int:
         for token, indices in options.items():
             if self._want in indices:
                 cands = set(options)
