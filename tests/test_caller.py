@@ -82,9 +82,10 @@ def test_forced_tokens_are_never_scored(home_caller: ToolCaller, monkeypatch: An
     seen: list[int] = []
     original = LiveDriver._pick_branch
 
-    def spy(self: LiveDriver, options: dict[int, list[int]], alternatives: Any) -> int:
+    def spy(self: LiveDriver, options: dict[int, list[int]], alternatives: Any, *,
+            weighed: bool = True) -> int:
         seen.append(len(options))
-        return original(self, options, alternatives)
+        return original(self, options, alternatives, weighed=weighed)
 
     monkeypatch.setattr(LiveDriver, "_pick_branch", spy)
     home_caller.forget()  # decided afresh, not remembered from an earlier test

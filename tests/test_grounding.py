@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from appliance.caller.grounding import Said, without_repeats
+from appliance.caller.grounding import Said, unfounded, without_repeats
 from appliance.config import load_config
 from appliance.messages import ToolCall
 from tests.conftest import ROOT
 
 CAFE = load_config(ROOT / "tests" / "homes" / "cafe.yaml")
+HOME = load_config(ROOT / "deploy" / "home.yaml")
 PROPS = CAFE.tools["order_drink"].properties
 
 
@@ -43,3 +44,21 @@ def test_a_later_call_that_says_nothing_new_is_a_repeat() -> None:
     # A call with no enum value (a number only) is never taken for a repeat.
     cancel = ToolCall("cancel_order", {"order_number": 12})
     assert without_repeats([one, cancel], heard + " and cancel order 12", tools) == (one, cancel)
+
+
+def test_a_value_the_words_do_not_give_is_asked_for_or_defaulted() -> None:
+    """ "start a timer" gives no minutes: ask, never invent one. "what's the weather like"
+    gives no place: "the weather" is the tool's own phrasing, so the default stands."""
+    tools = HOME.tools
+    timer = ToolCall("start_timer", {"minutes": 1})
+    assert unfounded(timer, Said("start a timer"), tools) == (timer, "minutes")
+    assert unfounded(timer, Said("start a timer for 1 minute"), tools) == (timer, None)
+    weather = ToolCall("get_weather", {"location": "the weather"})
+    assert unfounded(weather, Said("what's the weather like"), tools) == (
+        ToolCall("get_weather", {}), None)
+    paris = ToolCall("get_weather", {"location": "paris"})
+    assert unfounded(paris, Said("what's the weather like in paris"), tools) == (paris, None)
+    # An amount in words is a number's value ("full brightness": 100).
+    full = ToolCall("set_brightness", {"room": "bathroom", "percent": 100})
+    assert unfounded(full, Said("full brightness in the bathroom"), tools) == (full, None)
+

@@ -28,7 +28,7 @@ from appliance.caller.candidates import Scores
 from appliance.caller.decoder import LiveDriver, Vocab, first_choice
 from appliance.caller.engine import Engine
 from appliance.caller.grammar import CALL_PREFIX, walk_calls, walk_clarification
-from appliance.caller.grounding import Said, without_repeats
+from appliance.caller.grounding import Said, question, unfounded, with_defaults, without_repeats
 from appliance.caller.prompt import MIN_CONTEXT, context_for, counts_in_minutes
 from appliance.caller.syntax import parse_calls
 from appliance.english import (
@@ -292,8 +292,14 @@ class ToolCaller:
         done = Decision(text=words, raw=raw, tokens_evaluated=stats.tokens, evals=stats.evals,
                         confidence=driver.confidence)
         try:
-            calls = tuple(self.toolbox.validate(self._with_defaults(_strip_strings(c)))
-                          for c in parse_calls(raw))
+            calls = tuple(_strip_strings(c) for c in parse_calls(raw))
+            if said is not None:
+                for i, made in enumerate(calls):
+                    grounded, unsaid = unfounded(made, said, self.toolbox)
+                    if unsaid is not None:
+                        return replace(done, error=question(self.toolbox, made.name, unsaid))
+                    calls = (*calls[:i], grounded, *calls[i + 1:])
+            calls = tuple(self.toolbox.validate(with_defaults(c, self.toolbox)) for c in calls)
         except CallError as exc:
             return replace(done, error=str(exc))
         if self.strings == "words":
@@ -316,22 +322,10 @@ class ToolCaller:
                             copy_from=heard if self.strings == "words" else None)
         driver._commit(request + self._clarify)
         tool, param = walk_clarification(driver, self.tools)
-        schema = self.toolbox[tool].properties.get(param, {})
-        what = schema.get("description") or param
-        options = f" ({', '.join(map(str, schema['enum']))})" if "enum" in schema else ""
         stats = engine.stats
-        return Decision(text=words, error=f"{tool} needs {param}: {what}{options}?",
+        return Decision(text=words, error=question(self.toolbox, tool, param),
                         raw=prompt.CLARIFY_REPLY + driver.text(), tokens_evaluated=stats.tokens,
                         evals=stats.evals, confidence=driver.confidence)
-
-    def _with_defaults(self, call: ToolCall) -> ToolCall:
-        """A parameter left out that declares a JSON-Schema ``default`` gets it."""
-        if call.name not in self.toolbox:
-            return call
-        props = self.toolbox[call.name].properties
-        missing = {k: p["default"] for k, p in props.items()
-                   if "default" in p and k not in call.arguments}
-        return ToolCall(call.name, {**call.arguments, **missing}) if missing else call
 
     def close(self) -> None:
         self.engine.close()

@@ -28,7 +28,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from appliance.caller.grounding import Said
+from appliance.caller.grounding import Said, lead_words
 from appliance.caller.prompt import END_CALL, START_CALL, START_RESPONSE
 from appliance.tools import ESCAPE, Tool
 
@@ -98,6 +98,8 @@ def walk_call(d: Driver, tools: Sequence[Tool], said: Said | None = None) -> Too
     """Walk one call after ``<start_function_call>call:``; return the tool chosen."""
     index = d.choose([f"{t.name}{{" for t in tools])
     tool = tools[index]
+    if said is not None:
+        said.leads = lead_words(tool)
     # The closing brace carries the end marker so that "}<" tokenizes as the model writes it.
     walk_object_body(d, tool.parameters, close=f"}}{END_CALL}", said=said)
     return tool
@@ -123,7 +125,8 @@ def walk_object_body(d: Driver, schema: Mapping[str, Any], *, close: str = "}",
                 continue
             sep = "" if first else ","
             out.append((f"{sep}{keys[j]}:{_opener(props[keys[j]])}", j))
-            if keys[j] in required or (said is not None and said.demands(props[keys[j]])):
+            if keys[j] in required or (said is not None
+                                       and said.demands(props[keys[j]], keys[j])):
                 return out
         out.append((close, None))
         return out

@@ -30,10 +30,19 @@ from typing import Any
 
 from appliance.caller.quantifiers import ALL_VALUES
 from appliance.messages import ToolCall
-from appliance.tools import Toolbox
+from appliance.tools import Tool, Toolbox
+
+PLAIN_WORDS = frozenset({"the", "a", "an", "my", "some", "this", "that", "it", "please", "to",
+                         "in", "on", "for", "of", "like", "is", "what's", "what", "me", "now"})
+"""Words that are nobody's value on their own."""
 
 NUMBER_WORDS = frozenset({"single", "double", "triple", "quad", "quadruple", "twice", "once"})
 """Words that are numbers without digits ("a double shot": 2)."""
+
+AMOUNT_WORDS = frozenset({"half", "halfway", "full", "fully", "max", "maximum", "minimum",
+                          "nothing", "zero", "way", "highest", "lowest", "brightest"})
+"""Words that say an amount of a bounded number ("full brightness", "all the way down", as
+the training data's intensity words do): a required number may come from them."""
 
 
 class Said:
@@ -46,6 +55,8 @@ class Said:
         """The request asks for every value of something (:func:`.quantifiers.quantified`)."""
         self.listed = 0
         """How many choices the listing replaces (see :meth:`listed_key`)."""
+        self.leads: dict[str, set[str]] = {}
+        """The tool being walked's :func:`lead_words`."""
 
     def claim(self, value: Any) -> int:
         """A chosen value's words are used: they ground nothing after it. Returns how many
@@ -101,10 +112,16 @@ class Said:
             return None
         return unsaid[0]
 
-    def demands(self, schema: Mapping[str, Any]) -> bool:
-        """Whether an optional argument was said for sure (an enum value in the words)."""
+    def demands(self, schema: Mapping[str, Any], key: str = "") -> bool:
+        """Whether an optional argument was said for sure: an enum value in the words, or
+        free text after a word that leads to it in the tool's phrasings ("called pizza")."""
         enum = schema.get("enum") or ()
-        return schema.get("type") == "string" and bool(self.values(enum))
+        if schema.get("type", "string") != "string":
+            return False
+        if enum:
+            return bool(self.values(enum))
+        leads = self.leads.get(key, set())
+        return any(t in leads for t in self.tokens[:-1])
 
 
 def _inside(short: str, long: str) -> bool:
@@ -134,3 +151,78 @@ def without_repeats(calls: Sequence[ToolCall], heard: str,
             continue
         kept.append(call)
     return tuple(kept)
+
+
+def lead_words(tool: Tool) -> dict[str, set[str]]:
+    """For each free-text parameter, the words its values follow in the tool's phrasings
+    ("called" before a timer's label), but plain ones ("for", "the")."""
+    out: dict[str, set[str]] = {}
+    for example in tool.examples:
+        words = re.findall(r"[\w']+", example.say.lower())
+        for key, value in example.arguments.items():
+            schema = tool.properties.get(key, {})
+            first = re.findall(r"[\w']+", str(value).lower())[:1]
+            if "enum" in schema or schema.get("type", "string") != "string" or not first:
+                continue
+            out.setdefault(key, set()).update(
+                words[i - 1] for i, w in enumerate(words)
+                if i and w == first[0] and words[i - 1] not in PLAIN_WORDS)
+    return out
+
+
+def phrase_words(tool: Tool) -> set[str]:
+    """The words of the tool's example phrasings that are not argument values (neither in
+    the example's arguments nor among a parameter's declared ``examples``)."""
+    declared = {w for p in tool.properties.values() for v in p.get("examples", ())
+                for w in re.findall(r"[\w']+", str(v).lower())}
+    words: set[str] = set()
+    for example in tool.examples:
+        values = {w for v in example.arguments.values()
+                  for w in re.findall(r"[\w']+", str(v).lower())}
+        words |= set(re.findall(r"[\w']+", example.say.lower())) - values
+    return words - declared
+
+
+def unfounded(call: ToolCall, said: Said, toolbox: Toolbox) -> tuple[ToolCall, str | None]:
+    """What the words do not give: a number where the request says none, or free text made
+    only of the tool's own phrasing ("what's the weather like": ``location: the weather``).
+    Such a value is dropped where the parameter has a ``default``; the required parameter
+    whose value is unfounded is returned (then the caller asks for it instead of acting)."""
+    if call.name not in toolbox:
+        return call, None
+    tool = toolbox[call.name]
+    props = tool.properties
+    plain = phrase_words(tool) | PLAIN_WORDS
+    args = dict(call.arguments)
+    for key, value in call.arguments.items():
+        schema = props.get(key, {})
+        kind = schema.get("type", "string")
+        if kind in ("integer", "number") and "enum" not in schema:
+            bad = not said.has_number() and not AMOUNT_WORDS.intersection(said.tokens)
+        elif kind == "string" and "enum" not in schema and isinstance(value, str):
+            bad = set(re.findall(r"[\w']+", value.lower())) <= plain
+        else:
+            bad = False
+        if bad and "default" in schema:
+            del args[key]
+        elif bad and key in tool.parameters.get("required", ()):
+            return call, key
+    return ToolCall(call.name, args), None
+
+
+def with_defaults(call: ToolCall, toolbox: Toolbox) -> ToolCall:
+    """A parameter left out that declares a JSON-Schema ``default`` gets it."""
+    if call.name not in toolbox:
+        return call
+    props = toolbox[call.name].properties
+    missing = {k: p["default"] for k, p in props.items()
+               if "default" in p and k not in call.arguments}
+    return ToolCall(call.name, {**call.arguments, **missing}) if missing else call
+
+
+def question(toolbox: Toolbox, tool: str, param: str) -> str:
+    """What the appliance asks for a value it needs."""
+    schema = toolbox[tool].properties.get(param, {})
+    what = schema.get("description") or param
+    options = f" ({', '.join(map(str, schema['enum']))})" if "enum" in schema else ""
+    return f"{tool} needs {param}: {what}{options}?"
