@@ -86,6 +86,16 @@ def test_the_room_of_all_the_lights_is_not_weighed(config: Config) -> None:
         assert not d.unweighed, heard
 
 
+def test_a_value_said_once_serves_both_calls(config: Config) -> None:
+    """ "turn off the fan and then the kitchen light": the light's state is among the words
+    said ("off", used by the fan's call), not every state."""
+    d = Scripted(["set_fan{", "<start_function_call>", "set_light{", "kitchen"])
+    walk_calls(d, list(config.tools), max_calls=2,
+               said=Said("turn off the fan and then the kitchen light"))
+    # The fan's speed and then the light's state: each "off", the only value said.
+    assert d.asked.count(["off<escape>"]) == 2 and ["on<escape>", "off<escape>"] not in d.asked
+
+
 # -- training data -----------------------------------------------------------------------
 
 

@@ -146,12 +146,16 @@ def walk_value(d: Driver, schema: Mapping[str, Any], *, required: bool = True,
                follow: Sequence[str] = (",", "}", "]"), said: Said | None = None,
                listed: bool = False) -> None:
     """A value whose opener (``<escape>``, ``{``, ``[``) has already been emitted; with
-    ``said``, an enum value among the longest said (only those, for an optional one). The
+    ``said``, an enum value among the longest said (only those, for an optional one), or
+    among those an earlier call used when no other was said. The
     choice of a ``listed`` enum (:meth:`Said.listed_key`) is not weighed: the listing
     replaces it with every value."""
     kind = schema_type(schema)
     if "enum" in schema and kind == "string":
-        values = (said.values(schema["enum"]) if said is not None else None) or schema["enum"]
+        # Among the values said and not yet used; else among those said at all ("turn off
+        # the fan and the hallway light": the second call's "off" is the first's word too).
+        values = (said.values(schema["enum"]) or said.anywhere(schema["enum"])
+                  if said is not None else None) or schema["enum"]
         chosen = values[d.choose([f"{v}{ESCAPE}" for v in values], weighed=not listed)]
         if said is not None:
             said.claim(chosen)

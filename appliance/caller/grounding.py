@@ -106,11 +106,15 @@ class Said:
             return None
         unsaid = [k for k in sorted(required) if props[k].get("type", "string") == "string"
                   and len(props[k].get("enum", ())) > 1
-                  and not Said(" ".join(self.tokens)).values(props[k]["enum"])]
+                  and not self.anywhere(props[k]["enum"])]
         if len(unsaid) != 1 or any(str(v).lower() in ALL_VALUES
                                    for v in props[unsaid[0]]["enum"]):
             return None
         return unsaid[0]
+
+    def anywhere(self, enum: Sequence[Any]) -> list[Any]:
+        """The enum's values in the request's words, used by an earlier value or not."""
+        return Said(" ".join(self.tokens)).values(enum)
 
     def demands(self, schema: Mapping[str, Any], key: str = "") -> bool:
         """Whether an optional argument was said for sure: an enum value in the words, or
