@@ -20,6 +20,14 @@ one: in a request that asks for all of something ("turn off all the lights"), th
 of the one required enum of a call that no word gives does not count toward the
 decision's confidence, because :mod:`.quantifiers` lists its every value (the model's
 pick of one room is a guess, and an unsure one, that the listing throws away).
+
+After the walk, :func:`unfounded` takes out what the words cannot have given: a number
+where the request says none ("start a timer" is asked about, not ``minutes: 1``), and free
+text made only of the tool's own phrasing ("what's the weather like" is not
+``location: the weather``; the declared default stands). A word that leads to a free-text
+value in the tool's phrasings (:func:`lead_words`: "called" before a timer's label) makes
+that optional argument said. A value an earlier call used still serves a later one when no
+other is said ("turn off the fan and then the kitchen light": :meth:`Said.anywhere`).
 """
 
 from __future__ import annotations
