@@ -33,6 +33,11 @@ TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "nin
 
 # Words a phrasing may drop, and words that stand in for each other: "switch off the
 # bedroom light" says what "turn off the bedroom lights" says. Nothing tool-specific.
+ACTION_VERBS = frozenset({"pause", "unpause", "resume", "snooze", "rewind", "skip", "mute",
+                          "unmute", "extend", "add", "shuffle", "replay", "restart", "postpone",
+                          "remind", "translate", "define", "spell", "email", "undo"})
+"""Verbs of actions a home is asked for that a tool does only where its declaration says
+so ("pause the music", "add five minutes to the timer")."""
 OPTIONAL = frozenset({"the", "a", "an", "some", "my", "please", "to", "up", "down"})
 SYNONYMS = [["turn", "switch"], ["set", "make", "change"], ["close", "shut"],
             ["what's", "what is"], ["start", "begin"], ["light", "lights", "lamp", "lamps"],

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from appliance.caller.grounding import Said, unfounded, without_repeats
+from appliance.caller.grounding import (
+    Said,
+    undeclared_action,
+    unfounded,
+    vocabulary,
+    without_repeats,
+)
 from appliance.config import load_config
 from appliance.messages import ToolCall
 from tests.conftest import ROOT
@@ -61,4 +67,15 @@ def test_a_value_the_words_do_not_give_is_asked_for_or_defaulted() -> None:
     # An amount in words is a number's value ("full brightness": 100).
     full = ToolCall("set_brightness", {"room": "bathroom", "percent": 100})
     assert unfounded(full, Said("full brightness in the bathroom"), tools) == (full, None)
+
+
+def test_an_action_no_declaration_names_is_no_tools() -> None:
+    """ "pause the timer" where no tool pauses: no call; a home whose tool says "add" takes
+    "add", and words that are not action verbs ("stop", "lock") are left to the model."""
+    home = vocabulary(HOME.tools)
+    assert undeclared_action("pause my timer", home) == "pause"
+    assert undeclared_action("add five minutes to the timer", home) == "add"
+    assert undeclared_action("stop the ceiling fan", home) is None
+    assert undeclared_action("lock the back door", home) is None
+    assert undeclared_action("add milk to the list", home | {"add"}) is None
 

@@ -28,7 +28,15 @@ from appliance.caller.candidates import Scores
 from appliance.caller.decoder import LiveDriver, Vocab, first_choice
 from appliance.caller.engine import Engine
 from appliance.caller.grammar import CALL_PREFIX, walk_calls, walk_clarification
-from appliance.caller.grounding import Said, question, unfounded, with_defaults, without_repeats
+from appliance.caller.grounding import (
+    Said,
+    question,
+    undeclared_action,
+    unfounded,
+    vocabulary,
+    with_defaults,
+    without_repeats,
+)
 from appliance.caller.prompt import MIN_CONTEXT, context_for, counts_in_minutes
 from appliance.caller.syntax import parse_calls
 from appliance.english import (
@@ -104,6 +112,7 @@ class ToolCaller:
             if engine.adapter_path is not None and engine.candidates and strings == "words" \
             else None
         self.vocab = Vocab.of(engine)
+        self._words = vocabulary(toolbox)
         if not warm:  # tokens for training data only: this caller cannot decide
             return
         t0 = time.perf_counter()
@@ -264,6 +273,8 @@ class ToolCaller:
         engine = self.engine
         engine.rewind()
         heard = self.heard(words)
+        if (verb := undeclared_action(heard, self._words)) is not None:
+            return Decision(text=words, error=f"no tool here can {verb} anything")
         request = self._request_tokens(heard)
         if engine.n_past + len(request) + len(self._call_prefix) + 64 > engine.context:
             raise ModelError("utterance does not fit in the model's context")

@@ -37,6 +37,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from appliance.caller.quantifiers import ALL_VALUES
+from appliance.english import ACTION_VERBS
 from appliance.messages import ToolCall
 from appliance.tools import Tool, Toolbox
 
@@ -238,3 +239,22 @@ def question(toolbox: Toolbox, tool: str, param: str) -> str:
     what = schema.get("description") or param
     options = f" ({', '.join(map(str, schema['enum']))})" if "enum" in schema else ""
     return f"{tool} needs {param}: {what}{options}?"
+
+
+def vocabulary(toolbox: Toolbox) -> frozenset[str]:
+    """Every word the declarations use: names, descriptions, phrasings, enum values."""
+    texts: list[str] = []
+    for tool in toolbox:
+        texts += [tool.name.replace("_", " "), tool.description]
+        texts += [e.say for e in tool.examples]
+        for p in tool.properties.values():
+            texts += [str(p.get("description", "")), *map(str, p.get("enum", ()))]
+    return frozenset(w for t in texts for w in re.findall(r"[\w']+", t.lower()))
+
+
+def undeclared_action(heard: str, words: frozenset[str]) -> str | None:
+    """An action verb in the request that no declaration's ``words`` use ("pause the
+    timer" where no tool pauses): no tool does what was asked."""
+    return next((t for t in re.findall(r"[\w']+", heard.lower())
+                 if t in ACTION_VERBS and t not in words), None)
+
