@@ -303,14 +303,13 @@ class ToolCaller:
         done = Decision(text=words, raw=raw, tokens_evaluated=stats.tokens, evals=stats.evals,
                         confidence=driver.confidence)
         try:
-            calls = tuple(_strip_strings(c) for c in parse_calls(raw))
-            if said is not None:
-                for i, made in enumerate(calls):
-                    grounded, unsaid = unfounded(made, said, self.toolbox)
-                    if unsaid is not None:
-                        return replace(done, error=question(self.toolbox, made.name, unsaid))
-                    calls = (*calls[:i], grounded, *calls[i + 1:])
-            calls = tuple(self.toolbox.validate(with_defaults(c, self.toolbox)) for c in calls)
+            grounded = []
+            for parsed in map(_strip_strings, parse_calls(raw)):
+                made, unsaid = unfounded(parsed, said, self.toolbox) if said else (parsed, None)
+                if unsaid is not None:
+                    return replace(done, error=question(self.toolbox, made.name, unsaid))
+                grounded.append(self.toolbox.validate(with_defaults(made, self.toolbox)))
+            calls = tuple(grounded)
         except CallError as exc:
             return replace(done, error=str(exc))
         if self.strings == "words":
