@@ -31,6 +31,22 @@ TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen"
          "seventeen", "eighteen", "nineteen"]
 TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
+# Intensity words: an amount said without a number ("full brightness", "all the way down",
+# "the fan at full speed"). Training puts them where a phrasing says a 0-100 percent or
+# an ordered enum's value; grounding takes them as a number said (:data:`AMOUNT_WORDS`).
+TOP = ["full", "max", "maximum", "full speed", "full blast", "the highest setting", "top speed",
+       "the highest"]
+BOTTOM = ["the lowest setting", "the slowest", "minimum", "the lowest", "the slowest speed"]
+PERCENT_TOP = ["full", "full brightness", "the max", "maximum", "all the way up", "max",
+               "all the way", "as high as it goes", "as far as it goes"]
+PERCENT_BOTTOM = ["nothing", "zero", "all the way down", "the minimum"]
+PERCENT_HALF = ["half", "halfway", "half brightness"]
+_NOT_AMOUNTS = frozenset({"the", "as", "it", "all", "up", "down", "brightness", "high", "far"})
+AMOUNT_WORDS = frozenset(w for phrase in PERCENT_TOP + PERCENT_BOTTOM + PERCENT_HALF
+                         for w in phrase.split() if w not in _NOT_AMOUNTS) | {
+                             "fully", "brightest", "highest", "lowest"}
+"""Words that say an amount of a bounded number: a required number may come from them."""
+
 # Words a phrasing may drop, and words that stand in for each other: "switch off the
 # bedroom light" says what "turn off the bedroom lights" says. Nothing tool-specific.
 ACTION_VERBS = frozenset({"pause", "unpause", "resume", "snooze", "rewind", "skip", "mute",

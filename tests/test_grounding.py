@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from appliance.caller.grounding import (
-    Said,
+from appliance.caller.declared import (
+    Grounds,
+    elsewhere,
     undeclared_action,
-    unfounded,
+    unrelated,
     vocabulary,
-    without_repeats,
 )
+from appliance.caller.grounding import Said, ground, unfounded, without_repeats
 from appliance.config import load_config
 from appliance.messages import ToolCall
 from tests.conftest import ROOT
@@ -55,7 +56,7 @@ def test_a_later_call_that_says_nothing_new_is_a_repeat() -> None:
 def test_a_value_the_words_do_not_give_is_asked_for_or_defaulted() -> None:
     """ "start a timer" gives no minutes: ask, never invent one. "what's the weather like"
     gives no place: "the weather" is the tool's own phrasing, so the default stands."""
-    tools = HOME.tools
+    tools = Grounds.of(HOME.tools)
     timer = ToolCall("start_timer", {"minutes": 1})
     assert unfounded(timer, Said("start a timer"), tools) == (timer, "minutes")
     assert unfounded(timer, Said("start a timer for 1 minute"), tools) == (timer, None)
@@ -79,3 +80,52 @@ def test_an_action_no_declaration_names_is_no_tools() -> None:
     assert undeclared_action("lock the back door", home) is None
     assert undeclared_action("add milk to the list", home | {"add"}) is None
 
+
+
+def test_free_text_that_names_another_tools_thing_is_no_value() -> None:
+    """ "play the beatles and turn the living room light on" once walked a second
+    play_music with ``query: the living room light``; "stop the music" a cancel_timer with
+    ``label: the music``. A value with any word of its own tool or of no declaration stands,
+    and so does one that is only another tool's enum value ("a kitchen timer")."""
+    grounds = Grounds.of(HOME.tools)
+    light = ToolCall("play_music", {"query": "the living room light"})
+    assert elsewhere(light, grounds) == "query='the living room light' names another tool's light"
+    assert elsewhere(ToolCall("cancel_timer", {"label": "the music"}), grounds) is not None
+    for call in [ToolCall("play_music", {"query": "set fire to the rain"}),
+                 ToolCall("play_music", {"query": "jazz in the kitchen"}),
+                 ToolCall("play_music", {"query": "classical music"}),
+                 ToolCall("start_timer", {"minutes": 5, "label": "kitchen"}),
+                 ToolCall("get_weather", {"location": "paris"})]:
+        assert elsewhere(call, grounds) is None, call
+    beatles = ToolCall("play_music", {"query": "the beatles"})
+    heard = "play the beatles and turn the living room light on"
+    # The call that names another tool's thing is left out; with none left, the reason.
+    assert ground([beatles, light], Said(heard, grounds=grounds), grounds) == (beatles,)
+    why = ground([ToolCall("cancel_timer", {"label": "the music"})],
+                 Said("stop the music", grounds=grounds), grounds)
+    assert why == "cancel_timer: label='the music' names another tool's music"
+    # Not grounded in the words (strings the model's own): validated only.
+    assert ground([light], None, grounds) == (light,)
+    # A value the words do not give is asked for; a bad call says what is wrong.
+    assert ground([ToolCall("start_timer", {"minutes": 1})], Said("start a timer"),
+                  grounds) == "start_timer needs minutes: " + \
+        str(HOME.tools["start_timer"].properties["minutes"]["description"]) + "?"
+    bad = ground([ToolCall("set_fan", {"speed": "warp"})], None, grounds)
+    assert isinstance(bad, str) and "set_fan" in bad and "warp" in bad
+
+
+def test_a_call_of_a_tool_the_request_says_nothing_of_is_not_made() -> None:
+    """ "how long is left on my timer" once became get_light_state(kitchen): no word of that
+    tool was said, and "timer" is another tool's thing. A request with a word of the tool
+    ("it's too dark in the kitchen": set_light's own phrasing) or naming no other tool's thing
+    ("is it snowing in reykjavik") is left to the model."""
+    grounds = Grounds.of(HOME.tools)
+    state = ToolCall("get_light_state", {"room": "kitchen"})
+    assert unrelated(state, Said("how long is left on my timer").tokens, grounds) == \
+        "the request names timer, not get_light_state"
+    assert ground([state], Said("how long is left on my timer", grounds=grounds), grounds) == \
+        "get_light_state: the request names timer, not get_light_state"
+    light = ToolCall("set_light", {"room": "kitchen", "state": "on"})
+    assert unrelated(light, Said("it's too dark in the kitchen").tokens, grounds) is None
+    snow = ToolCall("get_weather", {"location": "reykjavik"})
+    assert unrelated(snow, Said("is it snowing in reykjavik").tokens, grounds) is None

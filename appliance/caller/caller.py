@@ -25,18 +25,11 @@ from typing import Literal
 
 from appliance.caller import prompt, quantifiers
 from appliance.caller.candidates import Scores
+from appliance.caller.declared import Grounds, undeclared_action
 from appliance.caller.decoder import LiveDriver, Vocab, first_choice
 from appliance.caller.engine import Engine
 from appliance.caller.grammar import CALL_PREFIX, walk_calls, walk_clarification
-from appliance.caller.grounding import (
-    Said,
-    question,
-    undeclared_action,
-    unfounded,
-    vocabulary,
-    with_defaults,
-    without_repeats,
-)
+from appliance.caller.grounding import Said, ground, question, without_repeats
 from appliance.caller.prompt import MIN_CONTEXT, context_for, counts_in_minutes
 from appliance.caller.syntax import parse_calls
 from appliance.english import (
@@ -112,7 +105,7 @@ class ToolCaller:
             if engine.adapter_path is not None and engine.candidates and strings == "words" \
             else None
         self.vocab = Vocab.of(engine)
-        self._words = vocabulary(toolbox)
+        self._grounds = Grounds.of(toolbox)
         if not warm:  # tokens for training data only: this caller cannot decide
             return
         t0 = time.perf_counter()
@@ -273,7 +266,7 @@ class ToolCaller:
         engine = self.engine
         engine.rewind()
         heard = self.heard(words)
-        if (verb := undeclared_action(heard, self._words)) is not None:
+        if (verb := undeclared_action(heard, self._grounds.words)) is not None:
             return Decision(text=words, error=f"no tool here can {verb} anything")
         request = self._request_tokens(heard)
         if engine.n_past + len(request) + len(self._call_prefix) + 64 > engine.context:
@@ -295,7 +288,7 @@ class ToolCaller:
                             copy_from=heard if self.strings == "words" else None)
         driver.confidence = first_choice(at_turn, first, self._turn)
         several = self.max_calls if SEVERAL.intersection(heard.split()) else 1
-        said = Said(heard, listing=quantifiers.quantified(heard)) \
+        said = Said(heard, listing=quantifiers.quantified(heard), grounds=self._grounds) \
             if self.strings == "words" else None
         walk_calls(driver, self.tools, max_calls=several, said=said)
         raw = CALL_PREFIX + driver.text()
@@ -303,15 +296,12 @@ class ToolCaller:
         done = Decision(text=words, raw=raw, tokens_evaluated=stats.tokens, evals=stats.evals,
                         confidence=driver.confidence)
         try:
-            grounded = []
-            for parsed in map(_strip_strings, parse_calls(raw)):
-                made, unsaid = unfounded(parsed, said, self.toolbox) if said else (parsed, None)
-                if unsaid is not None:
-                    return replace(done, error=question(self.toolbox, made.name, unsaid))
-                grounded.append(self.toolbox.validate(with_defaults(made, self.toolbox)))
-            calls = tuple(grounded)
+            parsed = parse_calls(raw)
         except CallError as exc:
             return replace(done, error=str(exc))
+        calls = ground(list(map(_strip_strings, parsed)), said, self._grounds)
+        if isinstance(calls, str):
+            return replace(done, error=calls)
         if self.strings == "words":
             calls = without_repeats(calls, heard, self.toolbox)
         if said is not None and said.listed and not any(

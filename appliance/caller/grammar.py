@@ -28,7 +28,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from appliance.caller.grounding import Said, lead_words
+from appliance.caller.grounding import Said
 from appliance.caller.prompt import END_CALL, START_CALL, START_RESPONSE
 from appliance.tools import ESCAPE, Tool
 
@@ -99,7 +99,7 @@ def walk_call(d: Driver, tools: Sequence[Tool], said: Said | None = None) -> Too
     index = d.choose([f"{t.name}{{" for t in tools])
     tool = tools[index]
     if said is not None:
-        said.leads = lead_words(tool)
+        said.walking(tool)
     # The closing brace carries the end marker so that "}<" tokenizes as the model writes it.
     walk_object_body(d, tool.parameters, close=f"}}{END_CALL}", said=said)
     return tool

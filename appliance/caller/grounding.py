@@ -27,7 +27,9 @@ text made only of the tool's own phrasing ("what's the weather like" is not
 ``location: the weather``; the declared default stands). A word that leads to a free-text
 value in the tool's phrasings (:func:`lead_words`: "called" before a timer's label) makes
 that optional argument said. A value an earlier call used still serves a later one when no
-other is said ("turn off the fan and then the kitchen light": :meth:`Said.anywhere`).
+other is said ("turn off the fan and then the kitchen light": :meth:`Said.anywhere`). A call
+whose free text names another tool's thing is not made (:func:`ground`; "stop the music" is
+no timer's label). What the declarations give is made once (:class:`.declared.Grounds`).
 """
 
 from __future__ import annotations
@@ -36,36 +38,35 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from appliance.caller.declared import Grounds, elsewhere, lead_words, unrelated
 from appliance.caller.quantifiers import ALL_VALUES
-from appliance.english import ACTION_VERBS
+from appliance.english import AMOUNT_WORDS
+from appliance.errors import CallError
 from appliance.messages import ToolCall
 from appliance.tools import Tool, Toolbox
-
-PLAIN_WORDS = frozenset({"the", "a", "an", "my", "some", "this", "that", "it", "please", "to",
-                         "in", "on", "for", "of", "like", "is", "what's", "what", "me", "now"})
-"""Words that are nobody's value on their own."""
 
 NUMBER_WORDS = frozenset({"single", "double", "triple", "quad", "quadruple", "twice", "once"})
 """Words that are numbers without digits ("a double shot": 2)."""
 
-AMOUNT_WORDS = frozenset({"half", "halfway", "full", "fully", "max", "maximum", "minimum",
-                          "nothing", "zero", "way", "highest", "lowest", "brightest"})
-"""Words that say an amount of a bounded number ("full brightness", "all the way down", as
-the training data's intensity words do): a required number may come from them."""
-
-
 class Said:
     """The words of a request, for grounding optional arguments in them."""
 
-    def __init__(self, heard: str, *, listing: bool = False) -> None:
+    def __init__(self, heard: str, *, listing: bool = False,
+                 grounds: Grounds | None = None) -> None:
         self.tokens = re.findall(r"[\w']+", heard.lower())
+        self._grounds = grounds
         self._claimed: set[int] = set()
         self.listing = listing
         """The request asks for every value of something (:func:`.quantifiers.quantified`)."""
         self.listed = 0
         """How many choices the listing replaces (see :meth:`listed_key`)."""
-        self.leads: dict[str, set[str]] = {}
-        """The tool being walked's :func:`lead_words`."""
+        self.leads: Mapping[str, frozenset[str]] = {}
+        """The tool being walked's :func:`lead_words` (see :meth:`walking`)."""
+
+    def walking(self, tool: Tool) -> None:
+        """The decoder walks a call of ``tool`` next: its lead words apply."""
+        self.leads = self._grounds.leads[tool.name] if self._grounds is not None \
+            and tool.name in self._grounds.leads else lead_words(tool)
 
     def claim(self, value: Any) -> int:
         """A chosen value's words are used: they ground nothing after it. Returns how many
@@ -133,7 +134,7 @@ class Said:
             return False
         if enum:
             return bool(self.values(enum))
-        leads = self.leads.get(key, set())
+        leads = self.leads.get(key, frozenset())
         return any(t in leads for t in self.tokens[:-1])
 
 
@@ -166,46 +167,16 @@ def without_repeats(calls: Sequence[ToolCall], heard: str,
     return tuple(kept)
 
 
-def lead_words(tool: Tool) -> dict[str, set[str]]:
-    """For each free-text parameter, the words its values follow in the tool's phrasings
-    ("called" before a timer's label), but plain ones ("for", "the")."""
-    out: dict[str, set[str]] = {}
-    for example in tool.examples:
-        words = re.findall(r"[\w']+", example.say.lower())
-        for key, value in example.arguments.items():
-            schema = tool.properties.get(key, {})
-            first = re.findall(r"[\w']+", str(value).lower())[:1]
-            if "enum" in schema or schema.get("type", "string") != "string" or not first:
-                continue
-            out.setdefault(key, set()).update(
-                words[i - 1] for i, w in enumerate(words)
-                if i and w == first[0] and words[i - 1] not in PLAIN_WORDS)
-    return out
-
-
-def phrase_words(tool: Tool) -> set[str]:
-    """The words of the tool's example phrasings that are not argument values (neither in
-    the example's arguments nor among a parameter's declared ``examples``)."""
-    declared = {w for p in tool.properties.values() for v in p.get("examples", ())
-                for w in re.findall(r"[\w']+", str(v).lower())}
-    words: set[str] = set()
-    for example in tool.examples:
-        values = {w for v in example.arguments.values()
-                  for w in re.findall(r"[\w']+", str(v).lower())}
-        words |= set(re.findall(r"[\w']+", example.say.lower())) - values
-    return words - declared
-
-
-def unfounded(call: ToolCall, said: Said, toolbox: Toolbox) -> tuple[ToolCall, str | None]:
+def unfounded(call: ToolCall, said: Said, grounds: Grounds) -> tuple[ToolCall, str | None]:
     """What the words do not give: a number where the request says none, or free text made
     only of the tool's own phrasing ("what's the weather like": ``location: the weather``).
     Such a value is dropped where the parameter has a ``default``; the required parameter
     whose value is unfounded is returned (then the caller asks for it instead of acting)."""
-    if call.name not in toolbox:
+    if call.name not in grounds.toolbox:
         return call, None
-    tool = toolbox[call.name]
+    tool = grounds.toolbox[call.name]
     props = tool.properties
-    plain = phrase_words(tool) | PLAIN_WORDS
+    plain = grounds.plain[call.name]
     args = dict(call.arguments)
     for key, value in call.arguments.items():
         schema = props.get(key, {})
@@ -221,6 +192,36 @@ def unfounded(call: ToolCall, said: Said, toolbox: Toolbox) -> tuple[ToolCall, s
         elif bad and key in tool.parameters.get("required", ()):
             return call, key
     return ToolCall(call.name, args), None
+
+
+def ground(parsed: Sequence[ToolCall], said: Said | None,
+           grounds: Grounds) -> tuple[ToolCall, ...] | str:
+    """The parsed calls as they will run, or, where none can, why (errors as values):
+
+    - a call whose free text names another tool's thing is left out (:func:`.elsewhere`:
+      "stop the music" is no timer's label), and so is one of a tool the request says no
+      word of where it names another's thing (:func:`.unrelated`); none left, the reason;
+    - a required value the words do not give: the question for it (:func:`unfounded`);
+    - defaults filled in and every call validated: what is wrong with the first bad one.
+
+    ``said`` None (strings not taken from the words): validated only."""
+    calls: list[ToolCall] = []
+    dropped: list[str] = []
+    for made in parsed:
+        call = made
+        if said is not None:
+            why = unrelated(made, said.tokens, grounds) or elsewhere(made, grounds)
+            if why is not None:
+                dropped.append(f"{made.name}: {why}")
+                continue
+            call, unsaid = unfounded(made, said, grounds)
+            if unsaid is not None:
+                return question(grounds.toolbox, call.name, unsaid)
+        try:
+            calls.append(grounds.toolbox.validate(with_defaults(call, grounds.toolbox)))
+        except CallError as exc:
+            return str(exc)
+    return "; ".join(dropped) if dropped and not calls else tuple(calls)
 
 
 def with_defaults(call: ToolCall, toolbox: Toolbox) -> ToolCall:
@@ -240,21 +241,4 @@ def question(toolbox: Toolbox, tool: str, param: str) -> str:
     options = f" ({', '.join(map(str, schema['enum']))})" if "enum" in schema else ""
     return f"{tool} needs {param}: {what}{options}?"
 
-
-def vocabulary(toolbox: Toolbox) -> frozenset[str]:
-    """Every word the declarations use: names, descriptions, phrasings, enum values."""
-    texts: list[str] = []
-    for tool in toolbox:
-        texts += [tool.name.replace("_", " "), tool.description]
-        texts += [e.say for e in tool.examples]
-        for p in tool.properties.values():
-            texts += [str(p.get("description", "")), *map(str, p.get("enum", ()))]
-    return frozenset(w for t in texts for w in re.findall(r"[\w']+", t.lower()))
-
-
-def undeclared_action(heard: str, words: frozenset[str]) -> str | None:
-    """An action verb in the request that no declaration's ``words`` use ("pause the
-    timer" where no tool pauses): no tool does what was asked."""
-    return next((t for t in re.findall(r"[\w']+", heard.lower())
-                 if t in ACTION_VERBS and t not in words), None)
 

@@ -1,0 +1,154 @@
+"""What grounding reads from the tools' declarations, made once per toolbox.
+
+A request's words are checked against the declarations (:mod:`.grounding`): which words
+lead to a free-text value ("called" before a timer's label), which are a tool's own
+phrasing (no value is made of them alone), which words every declaration uses (an action
+verb none uses is no tool's: "pause the timer"), and which name another tool's thing
+("the living room light" is no song). :class:`Grounds` holds all of it for a toolbox; the
+tool caller makes it when it starts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from appliance.english import ACTION_VERBS
+from appliance.messages import ToolCall
+from appliance.tools import Tool, Toolbox
+
+PLAIN_WORDS = frozenset({"the", "a", "an", "my", "some", "this", "that", "it", "please", "to",
+                         "in", "on", "for", "of", "like", "is", "what's", "what", "me", "now"})
+"""Words that are nobody's value on their own."""
+
+
+def lead_words(tool: Tool) -> dict[str, frozenset[str]]:
+    """For each free-text parameter, the words its values follow in the tool's phrasings
+    ("called" before a timer's label), but plain ones ("for", "the")."""
+    out: dict[str, set[str]] = {}
+    for example in tool.examples:
+        words = re.findall(r"[\w']+", example.say.lower())
+        for key, value in example.arguments.items():
+            schema = tool.properties.get(key, {})
+            first = re.findall(r"[\w']+", str(value).lower())[:1]
+            if "enum" in schema or schema.get("type", "string") != "string" or not first:
+                continue
+            out.setdefault(key, set()).update(
+                words[i - 1] for i, w in enumerate(words)
+                if i and w == first[0] and words[i - 1] not in PLAIN_WORDS)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def phrase_words(tool: Tool) -> set[str]:
+    """The words of the tool's example phrasings that are not argument values (neither in
+    the example's arguments nor among a parameter's declared ``examples``)."""
+    declared = {w for p in tool.properties.values() for v in p.get("examples", ())
+                for w in re.findall(r"[\w']+", str(v).lower())}
+    words: set[str] = set()
+    for example in tool.examples:
+        values = {w for v in example.arguments.values()
+                  for w in re.findall(r"[\w']+", str(v).lower())}
+        words |= set(re.findall(r"[\w']+", example.say.lower())) - values
+    return words - declared
+
+
+def _declared_words(tool: Tool) -> frozenset[str]:
+    """Every word of a tool's declaration: name, description, phrasings, enum values."""
+    texts = [tool.name.replace("_", " "), tool.description, *(e.say for e in tool.examples)]
+    for p in tool.properties.values():
+        texts += [str(p.get("description", "")), *map(str, p.get("enum", ()))]
+    return frozenset(w for t in texts for w in re.findall(r"[\w']+", t.lower()))
+
+
+def vocabulary(toolbox: Toolbox) -> frozenset[str]:
+    """Every word the declarations use: names, descriptions, phrasings, enum values."""
+    return frozenset().union(*map(_declared_words, toolbox))
+
+
+@dataclass(frozen=True)
+class Grounds:
+    """What grounding reads from the declarations, made once per toolbox (a caller makes it
+    when it starts, never per request)."""
+
+    toolbox: Toolbox
+    words: frozenset[str]
+    """:func:`vocabulary`: every word of every declaration."""
+    leads: Mapping[str, Mapping[str, frozenset[str]]]
+    """Per tool, :func:`lead_words`."""
+    plain: Mapping[str, frozenset[str]]
+    """Per tool, the words no free text of it is made of alone: its phrasing and plain words."""
+    theirs: Mapping[str, frozenset[str]]
+    """Per tool, the other tools' name and phrasing words ("light", "music") that its own
+    declaration lacks."""
+    named: Mapping[str, frozenset[str]]
+    """Per tool, the words of the other tools' enum values ("living room")."""
+    own: Mapping[str, frozenset[str]]
+    """Per tool, every word of its declaration."""
+    nouns: Mapping[str, frozenset[str]]
+    """Per tool, the other tools' names but their first word ("timer" of start_timer, "music"
+    of play_music: the thing, not the verb) that its own declaration lacks."""
+
+    @classmethod
+    def of(cls, toolbox: Toolbox) -> Grounds:
+        phrasing = {t.name: frozenset(phrase_words(t)) for t in toolbox}
+        called = {t.name: frozenset(t.name.lower().split("_")) for t in toolbox}
+        declared = {t.name: _declared_words(t) for t in toolbox}
+        values = {t.name: frozenset(w for p in t.properties.values()
+                                    for v in p.get("enum", ()) if isinstance(v, str)
+                                    for w in re.findall(r"[\w']+", v.lower()))
+                  for t in toolbox}
+        theirs, named, nouns = {}, {}, {}
+        for name, own in declared.items():
+            others = [o for o in declared if o != name]
+            theirs[name] = frozenset().union(*(phrasing[o] | called[o] for o in others)) \
+                - own - PLAIN_WORDS
+            named[name] = frozenset().union(*(values[o] for o in others))
+            nouns[name] = frozenset(w for o in others for w in o.lower().split("_")[1:]) - own
+        return cls(toolbox=toolbox, words=vocabulary(toolbox),
+                   leads={t.name: lead_words(t) for t in toolbox},
+                   plain={n: p | PLAIN_WORDS for n, p in phrasing.items()},
+                   theirs=theirs, named=named, own=declared, nouns=nouns)
+
+
+def elsewhere(call: ToolCall, grounds: Grounds) -> str | None:
+    """Free text of ``call`` that names another tool's thing and nothing of its own ("play
+    the beatles and turn the living room light on": ``query: the living room light``, a
+    second play_music where set_light was meant; "stop the music" as a timer's label): what
+    it names, for the reason the call is not made. A value with a word of its own tool or a
+    word no declaration has ("play set fire to the rain") stands, and so does a value that is
+    only another tool's enum value ("a kitchen timer")."""
+    if call.name not in grounds.toolbox:
+        return None
+    props = grounds.toolbox[call.name].properties
+    theirs, named = grounds.theirs[call.name], grounds.named[call.name]
+    for key, value in call.arguments.items():
+        schema = props.get(key, {})
+        if "enum" in schema or schema.get("type", "string") != "string" \
+                or not isinstance(value, str):
+            continue
+        words = set(re.findall(r"[\w']+", value.lower())) - PLAIN_WORDS
+        if words & theirs and words <= theirs | named:
+            return f"{key}={value!r} names another tool's {', '.join(sorted(words & theirs))}"
+    return None
+
+
+def undeclared_action(heard: str, words: frozenset[str]) -> str | None:
+    """An action verb in the request that no declaration's ``words`` use ("pause the
+    timer" where no tool pauses): no tool does what was asked."""
+    return next((t for t in re.findall(r"[\w']+", heard.lower())
+                 if t in ACTION_VERBS and t not in words), None)
+
+
+def unrelated(call: ToolCall, tokens: Sequence[str], grounds: Grounds) -> str | None:
+    """A request (its ``tokens``) that says no word of the call's tool but names another
+    tool's thing ("how long is left on my timer" is no get_light_state): what it names, for
+    the reason the call is not made."""
+    if call.name not in grounds.toolbox:
+        return None
+    said = set(tokens) - PLAIN_WORDS
+    if said & grounds.own[call.name]:
+        return None
+    other = said & grounds.nouns[call.name]
+    return f"the request names {', '.join(sorted(other))}, not {call.name}" if other else None
+
