@@ -37,11 +37,10 @@ TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "nin
 TOP = ["full", "max", "maximum", "full speed", "full blast", "the highest setting", "top speed",
        "the highest"]
 BOTTOM = ["the lowest setting", "the slowest", "minimum", "the lowest", "the slowest speed"]
-PERCENT_TOP = ["full", "full brightness", "the max", "maximum", "all the way up", "max",
-               "all the way", "as high as it goes", "as far as it goes"]
+PERCENT_TOP = ["full", "full brightness", "the max", "maximum", "all the way up", "max"]
 PERCENT_BOTTOM = ["nothing", "zero", "all the way down", "the minimum"]
 PERCENT_HALF = ["half", "halfway", "half brightness"]
-_NOT_AMOUNTS = frozenset({"the", "as", "it", "all", "up", "down", "brightness", "high", "far"})
+_NOT_AMOUNTS = frozenset({"the", "all", "up", "down", "brightness"})
 AMOUNT_WORDS = frozenset(w for phrase in PERCENT_TOP + PERCENT_BOTTOM + PERCENT_HALF
                          for w in phrase.split() if w not in _NOT_AMOUNTS) | {
                              "fully", "brightest", "highest", "lowest"}

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
+from appliance.commands.train import read_samples
 from appliance.config import Config
 from appliance.english import lookalikes, normalize_numbers, spell_number, stt_style
-from appliance.finetune.data import Sample, drop_leaks, leaks, synthesize
+from appliance.errors import ConfigError
+from appliance.finetune.data import Sample, drop_leaks, iter_jsonl, leaks, synthesize
+
+from .conftest import ROOT
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -89,6 +98,31 @@ def test_a_short_held_out_sentence_is_seen_only_with_politeness_around_it() -> N
     kept, _ = drop_leaks(train, ["set a timer", "lock the back door",
                                  "start a timer for 45 minutes"])
     assert kept == [train[1], train[2]]
+
+
+_DIGEST = """
+import hashlib, json, pathlib
+from appliance.config import load_config
+from appliance.finetune.data import iter_jsonl, synthesize
+root = pathlib.Path("deploy")
+held = [json.loads(line)["text"] for p in sorted((root / "eval").glob("*.jsonl"))
+        for line in p.read_text().splitlines() if line.strip()]
+tools = list(load_config(root / "home.yaml").tools)
+rows = iter_jsonl(synthesize(tools, per_template=2, per_tool=20, avoid=held))
+print(hashlib.sha256("".join(json.dumps(r) + "\\n" for r in rows).encode()).hexdigest())
+"""
+
+
+def test_the_training_data_do_not_change_with_the_hash_seed() -> None:
+    """The same config and arguments make the same samples in every process: which filler
+    the held-out check strips first once followed a set's hash-seeded order, and a rerun of
+    `appliance train` made one sample more or fewer, and so other data and another adapter."""
+    digests = set()
+    for seed in ("1", "3"):
+        run = subprocess.run([sys.executable, "-c", _DIGEST], cwd=ROOT, capture_output=True,
+                             text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        digests.add(run.stdout.strip())
+    assert len(digests) == 1, digests
 
 
 def test_synthesized_data_avoid_held_out_sentences_and_balance_tools(
@@ -173,3 +207,17 @@ def test_enum_values_with_numbers_in_words_stay_as_declared() -> None:
     assert heard("two twenty ounce cold brews") == "2 twenty ounce cold brews"
     assert heard("a 112 ounce jug") == "a 112 ounce jug"  # not inside another number
     assert heard("set the timer for twelve minutes") == "set the timer for 12 minutes"
+
+
+def test_an_adapters_samples_read_back_as_written(home_config: Config, tmp_path: Path) -> None:
+    """`appliance train --samples` trains on the file written beside an adapter: it reads
+    back what was written, and a row that cannot be a sample is refused by its line."""
+    samples = synthesize(list(home_config.tools), per_template=1, per_tool=5)
+    path = tmp_path / "home-lora.train.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in iter_jsonl(samples)))
+    assert read_samples(path, home_config.tools) == samples
+    assert any(s.more for s in samples) and any(s.missing for s in samples)
+    path.write_text(path.read_text() + json.dumps(
+        {"text": "fan to warp", "call": {"name": "set_fan", "arguments": {"speed": "warp"}}}))
+    with pytest.raises(ConfigError, match=rf"train.jsonl:{len(samples) + 1}: .*warp"):
+        read_samples(path, home_config.tools)

@@ -1,8 +1,10 @@
 """``appliance train``: fit the tool caller to a config's tools (a LoRA adapter for llama.cpp).
 
-Reproducible: the data are synthesized from the declarations with a fixed seed, and no
-sample contains a held-out sentence (every ``eval/*.jsonl`` beside the config, or the sets
-given). Needs the finetune extra: ``pip install -e '.[finetune]'`` (CPU torch is enough).
+Reproducible: the data are synthesized from the declarations with a fixed seed (the same
+in every process), written beside the adapter (``<adapter>.train.jsonl``; ``--samples``
+trains on such a file again), and no sample contains a held-out sentence (every
+``eval/*.jsonl`` beside the config, or the sets given). Needs the finetune extra:
+``pip install -e '.[finetune]'`` (CPU torch is enough).
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from appliance.commands.common import add_config_arg, config_from
-from appliance.errors import ConfigError
+from appliance.errors import ApplianceError, ConfigError
+from appliance.finetune.data import Sample
+from appliance.messages import ToolCall
+from appliance.tools import Toolbox
 
 
 def register(sub: Any) -> None:
@@ -35,6 +40,9 @@ def register(sub: Any) -> None:
     p.add_argument("--heldout", type=Path, action="append", metavar="SET.jsonl",
                    help="a set no training sample may contain (repeatable; default: every "
                         "set in eval/ beside the config)")
+    p.add_argument("--samples", type=Path, metavar="TRAIN.jsonl",
+                   help="train on exactly these samples (as written beside an adapter: "
+                        "<adapter>.train.jsonl) instead of making them from the config")
     p.add_argument("--per-template", type=int, default=6)
     p.add_argument("--per-tool", type=int, default=130)
     p.add_argument("--epochs", type=float, default=1.0)
@@ -82,9 +90,12 @@ def run(args: argparse.Namespace) -> int:
         test += [json.loads(line)["text"] for line in heldout.read_text().splitlines()
                  if line.strip()]
     # Samples that would contain a held-out sentence are not made (and replaced by others).
-    samples = synthesize(tools, per_template=args.per_template, per_tool=args.per_tool,
-                         avoid=test)
-    if test:
+    samples = read_samples(args.samples, config.tools) if args.samples else synthesize(
+        tools, per_template=args.per_template, per_tool=args.per_tool, avoid=test)
+    if test and args.samples:
+        if leaks(samples, test):
+            raise ConfigError(f"{args.samples}: a held-out sentence is in the samples")
+    elif test:
         samples, leaked = drop_leaks(samples, test)
         if leaked or leaks(samples, test):
             raise ConfigError("a held-out sentence is in the training data")
@@ -203,3 +214,24 @@ def _write_config(path: Path, adapter: str, fingerprint: str) -> bool:
         return False
     path.write_text(new)
     return True
+
+
+def read_samples(path: Path, toolbox: Toolbox) -> list[Sample]:
+    """The samples an adapter was trained on, as ``appliance train`` wrote them; every call
+    checked against the config's tools (a bad row is refused by its line)."""
+    out: list[Sample] = []
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            rows = row.get("calls") or ([row["call"]] if row.get("call") else [])
+            calls = [toolbox.validate(ToolCall(c["name"], c.get("arguments", {})))
+                     for c in rows]
+            missing = row.get("missing")
+            out.append(Sample(str(row["text"]), calls[0] if calls else None, tuple(calls[1:]),
+                              (str(missing[0]), str(missing[1])) if missing else None))
+        except (ValueError, KeyError, TypeError, IndexError, ApplianceError) as exc:
+            raise ConfigError(f"{path}:{n}: not a training sample: {exc}") from exc
+    return out
+

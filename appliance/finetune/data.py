@@ -275,14 +275,14 @@ def normalized(text: str) -> str:
     return " ".join(durations_in_minutes(normalize_numbers(stt_style(text))).split())
 
 
-# Politeness around a request ("um ... please", "can you ... for me") does not change it.
+# Politeness around a request ("um ... please") does not change it. Ties in alphabetical
+# order: a set's order (and so the data) changes with the hash seed.
 _AROUND = sorted({" ".join(stt_style(p).split()) for p in (*PREFIXES, *SUFFIXES)} - {""},
-                 key=len, reverse=True)
+                 key=lambda filler: (-len(filler), filler))
 # A held-out sentence this long also counts as seen inside a longer sample ("start a timer
 # for 45 minutes called tea"); a shorter one ("set a timer", "lock the back door") is a
 # part of many different requests, and only counts as seen in a sample that is it with
-# politeness around it (dropping every sample that contains "set a timer" would teach the
-# model to refuse the commonest way to ask for a timer).
+# politeness around it (else the model learns to refuse the commonest ways to ask).
 CONTAINED_WORDS = 6
 
 

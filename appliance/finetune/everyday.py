@@ -269,15 +269,11 @@ def questions(templates: Sequence[Template], rng: random.Random, render: Render,
 
 def everyday(templates: Sequence[Template], rng: random.Random, render: Render, *,
              count: int, max_calls: int = 8) -> list[Made]:
-    """About ``count`` samples of each behaviour, deterministic for a given ``rng``; twice as
-    many of several calls (each call's tool and whether another follows are the hardest of
-    these to learn: on the demo home's development set they were the most missed), and half
-    as many again of intensity words (each a contrast with the tool that sets on and off)."""
-    return [*several(templates, rng, render, 2 * count),
-            *every(templates, rng, render, count, max_calls),
+    """About ``count`` samples of each behaviour, deterministic for a given ``rng``."""
+    return [*several(templates, rng, render, count), *every(templates, rng, render, count,
+                                                           max_calls),
             *negated(templates, rng, render, count), *missing(templates, rng, render, count),
-            *intensity(templates, rng, render, count * 3 // 2),
-            *questions(templates, rng, render, count)]
+            *intensity(templates, rng, render, count), *questions(templates, rng, render, count)]
 
 
 def template_pattern(t: Template) -> re.Pattern[str]:
