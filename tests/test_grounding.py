@@ -104,6 +104,19 @@ def test_free_text_that_names_another_tools_thing_is_no_value() -> None:
     why = ground([ToolCall("cancel_timer", {"label": "the music"})],
                  Said("stop the music", grounds=grounds), grounds)
     assert why == "cancel_timer: label='the music' names another tool's music"
+    # A call the model added after the first: only other tools' words and amounts are no
+    # value ("brighten the kitchen all the way" and then play_music "the kitchen").
+    light_on = ToolCall("set_light", {"room": "kitchen", "state": "on"})
+    kitchen = ToolCall("play_music", {"query": "the kitchen"})
+    assert elsewhere(kitchen, grounds) is None
+    assert elsewhere(kitchen, grounds, later=True) == \
+        "query='the kitchen' is no value of play_music"
+    heard = "brighten the kitchen all the way"
+    way = ToolCall("play_music", {"query": "the way"})
+    assert ground([light_on, kitchen, way], Said(heard, grounds=grounds), grounds) == (light_on,)
+    jazz = ToolCall("play_music", {"query": "jazz"})
+    assert ground([light_on, jazz], Said("kitchen light on and play jazz", grounds=grounds),
+                  grounds) == (light_on, jazz)
     # Not grounded in the words (strings the model's own): validated only.
     assert ground([light], None, grounds) == (light,)
     # A value the words do not give is asked for; a bad call says what is wrong.

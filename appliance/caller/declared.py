@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from appliance.english import ACTION_VERBS
+from appliance.english import ACTION_VERBS, AMOUNT_WORDS
 from appliance.messages import ToolCall
 from appliance.tools import Tool, Toolbox
 
@@ -111,13 +111,16 @@ class Grounds:
                    theirs=theirs, named=named, own=declared, nouns=nouns)
 
 
-def elsewhere(call: ToolCall, grounds: Grounds) -> str | None:
+def elsewhere(call: ToolCall, grounds: Grounds, *, later: bool = False) -> str | None:
     """Free text of ``call`` that names another tool's thing and nothing of its own ("play
     the beatles and turn the living room light on": ``query: the living room light``, a
     second play_music where set_light was meant; "stop the music" as a timer's label): what
     it names, for the reason the call is not made. A value with a word of its own tool or a
     word no declaration has ("play set fire to the rain") stands, and so does a value that is
-    only another tool's enum value ("a kitchen timer")."""
+    only another tool's enum value ("a kitchen timer"), but in a ``later`` call of the
+    request, one the model added after "and": there a value made only of other tools' words
+    and amounts is not one ("brighten the kitchen all the way" once added a play_music with
+    ``query: the kitchen``, "all the way up" one with ``the way``)."""
     if call.name not in grounds.toolbox:
         return None
     props = grounds.toolbox[call.name].properties
@@ -130,6 +133,8 @@ def elsewhere(call: ToolCall, grounds: Grounds) -> str | None:
         words = set(re.findall(r"[\w']+", value.lower())) - PLAIN_WORDS
         if words & theirs and words <= theirs | named:
             return f"{key}={value!r} names another tool's {', '.join(sorted(words & theirs))}"
+        if later and words and words <= named | AMOUNT_WORDS:
+            return f"{key}={value!r} is no value of {call.name}"
     return None
 
 

@@ -210,7 +210,8 @@ def ground(parsed: Sequence[ToolCall], said: Said | None,
     for made in parsed:
         call = made
         if said is not None:
-            why = unrelated(made, said.tokens, grounds) or elsewhere(made, grounds)
+            why = unrelated(made, said.tokens, grounds) or elsewhere(
+                made, grounds, later=bool(calls or dropped))
             if why is not None:
                 dropped.append(f"{made.name}: {why}")
                 continue
