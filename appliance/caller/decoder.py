@@ -125,11 +125,16 @@ class LiveDriver:
             raise RuntimeError("no logits at this position")
         return self.logits
 
-    def _note(self, logits: Scores, chosen: int, candidates: Sequence[int] | np.ndarray) -> None:
-        """Keep the lowest probability of a choice among the candidates it was made from."""
+    def _note(self, logits: Scores, chosen: int, candidates: Sequence[int] | np.ndarray,
+              same: Sequence[int] = ()) -> None:
+        """Keep the lowest probability of a choice among the candidates it was made from;
+        ``same``: other candidates that choose what ``chosen`` does (another tokenization of
+        the same word), whose probability counts with it."""
         row = logits.at(np.asarray(candidates, dtype=np.int64)).astype(np.float64)
+        agree = logits.at(np.asarray([chosen, *same], dtype=np.int64)).astype(np.float64)
+        top = float(row.max())
         self.confidence = min(self.confidence,
-                              float(1.0 / np.exp(row - logits[chosen]).sum()))
+                              float(np.exp(agree - top).sum() / np.exp(row - top).sum()))
 
     # -- decisions (overridden by the replay driver) ----------------------------
 
@@ -217,10 +222,15 @@ class LiveDriver:
             self.decisions += 1
             may_close = at_word_end or (not text and not required)
             closing = self.vocab.escape_first
-            self._note(logits, closing if may_close and logits[closing] >= logits[best] else best,
-                       [*cands, closing] if may_close else cands)
             if may_close and logits[closing] >= logits[best]:
+                self._note(logits, closing, [*cands, closing])
                 break
+            # "to" + "kyo" and "tokyo" copy the same words: a token whose every continuation
+            # is one the chosen token's is the same choice, and its probability counts with it.
+            mine = {r for r in rests if r.startswith(self.vocab.piece(best))}
+            same = [c for c in cands if c != best and (theirs := {
+                r for r in rests if r.startswith(self.vocab.piece(c))}) and theirs <= mine]
+            self._note(logits, best, [*cands, closing] if may_close else cands, same)
             self._commit([best])
             text += self.vocab.piece(best)
         return text.rstrip()
