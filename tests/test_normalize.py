@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from appliance.commands.train import read_samples
 from appliance.config import Config
 from appliance.english import lookalikes, normalize_numbers, spell_number, stt_style
 from appliance.errors import ConfigError
-from appliance.finetune.data import Sample, drop_leaks, iter_jsonl, leaks, synthesize
+from appliance.finetune.data import drop_leaks, leaks, synthesize
+from appliance.finetune.samples import Sample, iter_jsonl, read_samples
 
 from .conftest import ROOT
 
@@ -103,7 +103,8 @@ def test_a_short_held_out_sentence_is_seen_only_with_politeness_around_it() -> N
 _DIGEST = """
 import hashlib, json, pathlib
 from appliance.config import load_config
-from appliance.finetune.data import iter_jsonl, synthesize
+from appliance.finetune.data import synthesize
+from appliance.finetune.samples import iter_jsonl
 root = pathlib.Path("deploy")
 held = [json.loads(line)["text"] for p in sorted((root / "eval").glob("*.jsonl"))
         for line in p.read_text().splitlines() if line.strip()]

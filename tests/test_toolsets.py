@@ -13,8 +13,9 @@ import jsonschema
 import pytest
 
 from appliance.config import parse_config
-from appliance.finetune.data import Sample, _slots, normalized, synthesize
+from appliance.finetune.data import _slots, normalized, synthesize
 from appliance.finetune.everyday import NEGATIONS, Template, template_pattern
+from appliance.finetune.samples import Sample
 from appliance.finetune.toolkinds_more import QUESTIONS, SOCIAL
 from appliance.finetune.toolsets import (
     ALL_KINDS,

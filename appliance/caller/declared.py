@@ -92,7 +92,8 @@ class Grounds:
     @classmethod
     def of(cls, toolbox: Toolbox) -> Grounds:
         phrasing = {t.name: frozenset(phrase_words(t)) for t in toolbox}
-        called = {t.name: frozenset(t.name.lower().split("_")) for t in toolbox}
+        parts = {t.name: t.name.lower().split("_") for t in toolbox}
+        called = {name: frozenset(p) for name, p in parts.items()}
         declared = {t.name: _declared_words(t) for t in toolbox}
         values = {t.name: frozenset(w for p in t.properties.values()
                                     for v in p.get("enum", ()) if isinstance(v, str)
@@ -104,7 +105,7 @@ class Grounds:
             theirs[name] = frozenset().union(*(phrasing[o] | called[o] for o in others)) \
                 - own - PLAIN_WORDS
             named[name] = frozenset().union(*(values[o] for o in others))
-            nouns[name] = frozenset(w for o in others for w in o.lower().split("_")[1:]) - own
+            nouns[name] = frozenset(w for o in others for w in parts[o][1:]) - own
         return cls(toolbox=toolbox, words=vocabulary(toolbox),
                    leads={t.name: lead_words(t) for t in toolbox},
                    plain={n: p | PLAIN_WORDS for n, p in phrasing.items()},

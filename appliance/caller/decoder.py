@@ -213,8 +213,13 @@ class LiveDriver:
             rests = [src[len(text):] for src in self._sources if src.startswith(text)]
             at_word_end = bool(text) and not text.endswith(" ") and any(
                 not r or r.startswith(" ") for r in rests)
-            cands = sorted({tok for r in rests for k in range(1, min(len(r), MAX_PIECE_CHARS) + 1)
-                            if (tok := self._token_for(r[:k])) is not None})
+            # Each token that copies on from here, and the rests of the words it continues.
+            conts: dict[int, set[str]] = {}
+            for r in rests:
+                for k in range(1, min(len(r), MAX_PIECE_CHARS) + 1):
+                    if (tok := self._token_for(r[:k])) is not None:
+                        conts.setdefault(tok, set()).add(r)
+            cands = sorted(conts)
             if not cands:
                 break
             logits = self._now()
@@ -227,9 +232,7 @@ class LiveDriver:
                 break
             # "to" + "kyo" and "tokyo" copy the same words: a token whose every continuation
             # is one the chosen token's is the same choice, and its probability counts with it.
-            mine = {r for r in rests if r.startswith(self.vocab.piece(best))}
-            same = [c for c in cands if c != best and (theirs := {
-                r for r in rests if r.startswith(self.vocab.piece(c))}) and theirs <= mine]
+            same = [c for c in cands if c != best and conts[c] <= conts[best]]
             self._note(logits, best, [*cands, closing] if may_close else cands, same)
             self._commit([best])
             text += self.vocab.piece(best)

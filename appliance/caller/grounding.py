@@ -48,6 +48,7 @@ from appliance.tools import Tool, Toolbox
 NUMBER_WORDS = frozenset({"single", "double", "triple", "quad", "quadruple", "twice", "once"})
 """Words that are numbers without digits ("a double shot": 2)."""
 
+
 class Said:
     """The words of a request, for grounding optional arguments in them."""
 

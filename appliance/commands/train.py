@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from appliance.commands.common import add_config_arg, config_from
-from appliance.errors import ApplianceError, ConfigError
-from appliance.finetune.data import Sample
-from appliance.messages import ToolCall
+from appliance.errors import ConfigError
+from appliance.finetune.samples import iter_jsonl, read_samples
 from appliance.tools import Toolbox
 
 
@@ -75,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"training needs the finetune extra ({', '.join(missing)} missing): "
                           "pip install -e '.[finetune]'")
     from appliance.caller import ToolCaller
-    from appliance.finetune.data import drop_leaks, iter_jsonl, leaks, synthesize
+    from appliance.finetune.data import drop_leaks, leaks, synthesize
     from appliance.finetune.train import export_lora_gguf, train
     from appliance.modelstore import embedded_model
 
@@ -138,7 +137,6 @@ def _general(args: argparse.Namespace) -> int:
     from appliance.finetune.toolsets import general_samples
     from appliance.finetune.train import export_lora_gguf, train_sets
     from appliance.modelstore import embedded_model
-    from appliance.tools import Toolbox
 
     if args.out is None:
         raise ConfigError("--general needs --out (where to write the general adapter)")
@@ -214,24 +212,3 @@ def _write_config(path: Path, adapter: str, fingerprint: str) -> bool:
         return False
     path.write_text(new)
     return True
-
-
-def read_samples(path: Path, toolbox: Toolbox) -> list[Sample]:
-    """The samples an adapter was trained on, as ``appliance train`` wrote them; every call
-    checked against the config's tools (a bad row is refused by its line)."""
-    out: list[Sample] = []
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            rows = row.get("calls") or ([row["call"]] if row.get("call") else [])
-            calls = [toolbox.validate(ToolCall(c["name"], c.get("arguments", {})))
-                     for c in rows]
-            missing = row.get("missing")
-            out.append(Sample(str(row["text"]), calls[0] if calls else None, tuple(calls[1:]),
-                              (str(missing[0]), str(missing[1])) if missing else None))
-        except (ValueError, KeyError, TypeError, IndexError, ApplianceError) as exc:
-            raise ConfigError(f"{path}:{n}: not a training sample: {exc}") from exc
-    return out
-

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from appliance.english import (
@@ -28,6 +27,7 @@ from appliance.english import (
     stt_style,
 )
 from appliance.finetune.everyday import Template, everyday, template_pattern
+from appliance.finetune.samples import Sample
 from appliance.messages import ToolCall
 from appliance.tools import Tool
 
@@ -95,21 +95,6 @@ ARITHMETIC = ["what's {a} times {b}", "what is {a} plus {b}", "how much is {a} m
               "what's {a} divided by {b}", "{a} times {b}", "{a} plus {b}",
               "what is {a} percent of {b}", "how many minutes are in {a} hours",
               "convert {a} degrees fahrenheit to celsius", "what's the square root of {b}"]
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One utterance and the calls it should produce (``None``: no tool applies), or the
-    (tool, parameter) it should ask about because the words do not give it."""
-
-    text: str
-    call: ToolCall | None
-    more: tuple[ToolCall, ...] = ()
-    missing: tuple[str, str] | None = None
-
-    @property
-    def calls(self) -> tuple[ToolCall, ...]:
-        return (self.call, *self.more) if self.call else ()
 
 
 def _slots(tool: Tool, say: str, arguments: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
@@ -338,13 +323,3 @@ def drop_leaks(train: Sequence[Sample],
         if not found:
             keep.append(s)
     return keep, sorted(hit)
-
-
-def iter_jsonl(rows: Sequence[Sample]) -> Iterator[dict[str, Any]]:
-    for s in rows:
-        row: dict[str, Any] = {"text": s.text, "call": s.call.to_dict() if s.call else None}
-        if s.more:
-            row["calls"] = [c.to_dict() for c in s.calls]
-        if s.missing:
-            row["missing"] = list(s.missing)
-        yield row

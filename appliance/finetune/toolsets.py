@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from appliance.english import LOOKALIKES
-from appliance.finetune.data import Sample, _slots, normalized, synthesize
+from appliance.finetune.data import _slots, normalized, synthesize
 from appliance.finetune.everyday import NEGATIONS
+from appliance.finetune.samples import Sample
 from appliance.finetune.toolkinds import KINDS, KindSpec
 from appliance.finetune.toolkinds_more import KINDS_MORE, POOLS, QUESTIONS, SOCIAL
 from appliance.tools import Example, Tool

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from appliance.caller import ToolCaller
-from appliance.finetune.data import Sample
 from appliance.finetune.replay import answer
+from appliance.finetune.samples import Sample
 from appliance.messages import ToolCall
 
 log = logging.getLogger(__name__)
