@@ -59,6 +59,11 @@ def check_config(config: Config) -> None:
                 raise ConfigError(str(exc), source=source, path=f"speech.{key}") from None
             _claim(claims, pin, f"speech.{key}", source=source)
     _check_prefix(config)
+    model = config.model
+    if 0 < model.ask_below <= model.min_confidence:
+        raise ConfigError(f"ask_below {model.ask_below:g} is not above min_confidence "
+                          f"{model.min_confidence:g}: no call would ever be asked back",
+                          source=source, path="model.ask_below")
 
 
 def _check_names(tool: Tool, action: Action, *, source: str, path: str) -> None:

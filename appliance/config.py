@@ -107,6 +107,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "merge_adapter": {"type": "boolean"},
             "max_calls": {"type": "integer", "minimum": 1, "maximum": 32},
             "min_confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            "ask_below": {"type": "number", "minimum": 0, "maximum": 1},
             "strings": {"enum": ["words", "free"]},
         }),
         "mqtt": _section({

@@ -6,8 +6,10 @@ comes out. In between, in this order and only here:
 1. decide: words go to the tool caller (one call or several); a call sent directly is
    validated against its tool's schema (the caller validates what the model says), so
    every call is validated exactly once;
-2. confirm: a call to a tool marked ``confirm: true`` is described and held under a token
-   until it is confirmed or expires; this is the only place that state lives;
+2. confirm: a call to a tool marked ``confirm: true``, or one the caller is unsure of
+   (``model.ask_below``), is held under a token and asked back as a question
+   (:mod:`appliance.asking`) until it is confirmed, declined or expires; this is the only
+   place that state lives;
 3. act: the dispatcher carries the calls out in order, every failure a result.
 
 :meth:`RequestHandler.decide` and :meth:`RequestHandler.act` are separate so that the
@@ -25,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from appliance.asking import question
 from appliance.errors import ApplianceError, CallError
 from appliance.executors.dispatch import Dispatcher
 from appliance.messages import ActionResult, Decision, Outcome, Request, ToolCall
@@ -56,12 +59,13 @@ class RequestHandler:
     """Decides, confirms and acts; thread-safe."""
 
     def __init__(self, toolbox: Toolbox, dispatcher: Dispatcher, caller: Decider | None, *,
-                 confirm_timeout_s: float = 30.0,
+                 confirm_timeout_s: float = 30.0, ask_below: float = 0.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.toolbox = toolbox
         self.dispatcher = dispatcher
         self.caller = caller
         self.confirm_timeout_s = confirm_timeout_s
+        self.ask_below = ask_below
         self._clock = clock
         self._pending: dict[str, Pending] = {}
         self._lock = threading.Lock()
@@ -71,7 +75,8 @@ class RequestHandler:
                     dispatcher: Dispatcher | None = None,
                     clock: Callable[[], float] = time.monotonic) -> RequestHandler:
         return cls(config.tools, dispatcher or Dispatcher.from_config(config), caller,
-                   confirm_timeout_s=config.daemon.confirm_timeout_s, clock=clock)
+                   confirm_timeout_s=config.daemon.confirm_timeout_s,
+                   ask_below=config.model.ask_below, clock=clock)
 
     # -- the stages -------------------------------------------------------------------
 
@@ -114,22 +119,25 @@ class RequestHandler:
         except ApplianceError as exc:
             return Outcome(request.id, text, error=str(exc), ms=decision.ms,
                            decide_ms=decision.ms, calls=calls)
-        # In the order said; each is confirmed (or not) on its own, and reported.
-        results = tuple(self._run(request, text, call) for call in calls)
+        # In the order said; each is confirmed (or not) on its own, and reported. Calls the
+        # caller is unsure of are all asked back (a direct call has no confidence).
+        unsure = decision.confidence is not None and decision.confidence < self.ask_below
+        results = tuple(self._run(request, text, call, unsure=unsure) for call in calls)
         return Outcome(request.id, text, calls=calls, results=results,
                        ms=decision.ms + (time.perf_counter() - t0) * 1000,
                        decide_ms=decision.ms)
 
-    def _run(self, request: Request, text: str, call: ToolCall) -> ActionResult:
+    def _run(self, request: Request, text: str, call: ToolCall, *,
+             unsure: bool = False) -> ActionResult:
         tool = self.toolbox[call.name]
-        if not tool.confirm or request.confirmed:
+        if request.confirmed or not (tool.confirm or unsure):
             return self.dispatcher.execute(call, dry_run=request.dry_run)
         preview = self.dispatcher.execute(call, dry_run=True)
         if not preview.ok:  # never hold a call that could not be carried out
             return preview
         if request.dry_run:  # say what would be done
             return ActionResult(preview.tool, True, f"{preview.done} (after confirmation)",
-                                preview.value)
+                                preview.value, said=question(tool, call))
         return self._hold(request.id, text, call, preview)
 
     # -- confirmation -------------------------------------------------------------------
@@ -145,7 +153,8 @@ class RequestHandler:
                                            self._clock() + self.confirm_timeout_s)
         log.info("%s waits for confirmation %s (%g s)", call, token, self.confirm_timeout_s)
         return ActionResult(call.name, False, done=f"{call}: {preview.done}",
-                            pending_confirmation=token)
+                            pending_confirmation=token,
+                            said=question(self.toolbox[call.name], call))
 
     def confirm(self, request_id: str | None = None, *, token: str | None = None) -> Outcome:
         """Run the held call once, unless it expired: the one under ``token`` (which must be
@@ -168,6 +177,17 @@ class RequestHandler:
         result = self.dispatcher.execute(pending.call)
         return Outcome(pending.request_id, pending.text, pending.call, result,
                        ms=(time.perf_counter() - t0) * 1000)
+
+    def decline(self, request_id: str, token: str) -> bool:
+        """Drop the call held under ``token`` for ``request_id`` (the answer was no);
+        whether one was held."""
+        with self._lock:
+            held = self._pending.get(token)
+            if held is None or held.request_id != request_id:
+                return False
+            del self._pending[token]
+        log.info("%s declined (%s)", held.call, token)
+        return True
 
     def waiting(self) -> int:
         """How many calls wait for confirmation (expired ones are dropped first)."""

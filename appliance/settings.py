@@ -68,6 +68,9 @@ class ModelSettings:
     """The most calls one request may make ("all the lights" is one call per room)."""
     min_confidence: float = 0.0
     """Below this probability for the model's least certain choice, no call (with the reason)."""
+    ask_below: float = 0.0
+    """Below this probability (and not below ``min_confidence``) the calls are held and asked
+    back ("should I turn on the bedroom light?"): a yes runs them, anything else drops them."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import shutil
@@ -24,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from appliance.asking import Asked, OpenQuestion, answer_words, reply
 from appliance.daemon.commands import new_id
 from appliance.daemon.service import Service
 from appliance.errors import ApplianceError, AudioError
@@ -69,14 +71,21 @@ class StatusLight:
 
 
 class MicrophoneLoop:
-    """Frames from the microphone through the pipeline; each utterance to ``on_heard``."""
+    """Frames from the microphone through the pipeline; each utterance to ``on_heard``.
+
+    A held call comes back as a question (spoken with ``confirm: speak``): the pipeline
+    then listens without the wake word for ``wake_timeout_s``, and a yes or no goes to
+    ``on_answer``; anything else drops the question and is a command of its own."""
 
     def __init__(self, settings: SpeechSettings, pipeline: VoicePipeline,
                  on_heard: Callable[[Heard], Outcome | None], *,
+                 on_answer: Callable[[Asked, bool, str], Outcome | None] | None = None,
                  pin_factory: Any = None) -> None:
         self.settings = settings
         self.pipeline = pipeline
         self.on_heard = on_heard
+        self.on_answer = on_answer
+        self.question = OpenQuestion(settings.wake_timeout_s, lambda: pipeline.now_s)
         self._stop = threading.Event()
         self._mic: Microphone | WavReplay | None = None
         self.light = StatusLight(settings.led_pin, pin_factory)
@@ -111,6 +120,7 @@ class MicrophoneLoop:
                 opened = True
                 self._mic = mic
                 self.pipeline.reset()
+                self.question.close()
                 backoff = 1.0
                 for frame in mic.frames():
                     if self._stop.is_set():
@@ -133,6 +143,10 @@ class MicrophoneLoop:
             self._button.close()
 
     def _handle(self, heard: Heard) -> None:
+        t = heard.transcript
+        if heard.command is None and self.question.open is not None and (
+                words := answer_words(t.heard, t.confidence)) is not None:
+            heard = dataclasses.replace(heard, command=words)  # "yes" alone scores low
         if heard.command is None:
             log.info("speech: heard %r: %s", heard.transcript.heard, heard.note)
             if self.pipeline.armed:
@@ -141,13 +155,26 @@ class MicrophoneLoop:
         log.info("speech: command %r (speech to text %.0f ms, rtf %.2f)", heard.command,
                  heard.transcript.decode_ms, heard.rtf)
         self.light.thinking()
+        result = None
         try:
+            answered = self.question.answer(heard.command)
+            if answered is not None and self.on_answer is not None:
+                asked, yes = answered
+                result = self.on_answer(asked, bool(yes), heard.command)
+                if yes is not None:  # an answer, not a new command
+                    self.light.idle()
+                    self._confirm(result)
+                    return
             result = self.on_heard(heard)
         except ApplianceError as exc:
             log.error("speech: command %r failed: %s", heard.command, exc)
             result = None
         self.light.idle()
         self._confirm(result)
+        if self.on_answer is not None and result is not None and self.question.ask(result):
+            self.pipeline.arm(self.settings.wake_timeout_s)  # the answer needs no wake word
+            self.light.listening()
+            log.info("speech: asked %r, listening for yes or no", spoken(result))
 
     def _confirm(self, outcome: Outcome | None) -> None:
         mode = self.settings.confirm
@@ -155,7 +182,7 @@ class MicrophoneLoop:
             return
         try:
             if mode == "beep":
-                _beep(880 if outcome.ok else 220)
+                _beep(660 if outcome.held else 880 if outcome.ok else 220)
             elif mode == "speak":
                 _speak(spoken(outcome))
         except (OSError, ApplianceError) as exc:
@@ -220,12 +247,26 @@ def attach(service: Service, config: Config, pins: SharedPins) -> None:
             log.error("speech: command %r not finished: %s", heard.command, exc)
             return None
 
+    def confirm(request_id: str, token: str) -> Outcome | None:
+        future = asyncio.run_coroutine_threadsafe(runner.confirm(request_id, token),
+                                                  holder["loop"])
+        try:
+            return future.result(timeout=120)
+        except Exception as exc:  # the daemon is stopping
+            log.error("speech: confirmation of %s not finished: %s", request_id, exc)
+            return None
+
+    def answer(asked: Asked, yes: bool, words: str) -> Outcome:
+        # Journaled and announced like an MQTT ``confirm``; a no is the core's alone.
+        return reply(asked, yes, words, confirm=confirm, decline=runner.core.decline)
+
     try:
         factory = pins.factory
     except ApplianceError as exc:
         log.error("speech: no GPIO for the button and LED: %s", exc)
         factory = None
-    mic_loop = MicrophoneLoop(settings, pipeline, submit, pin_factory=factory)
+    mic_loop = MicrophoneLoop(settings, pipeline, submit, on_answer=answer,
+                              pin_factory=factory)
     service.listen_now = mic_loop.listen_now
 
     def start(loop: asyncio.AbstractEventLoop) -> Callable[[], None]:

@@ -80,6 +80,33 @@ def test_pocketsphinx_commands_to_calls(wavs: dict[str, Path]) -> None:
 
 
 @pytest.mark.model
+def test_a_held_call_is_asked_back_and_the_spoken_answer_decides(
+        tmp_path: Path, wavs: dict[str, Path]) -> None:
+    # The garage door needs a yes (confirm: true); the answer follows after a pause, with
+    # no wake word; the pins are gpiozero's mock pins (not a Pi), so it really runs.
+    door = wavs["open the garage door"]
+    yes, no = say("yes", tmp_path / "yes.wav"), say("no thanks", tmp_path / "no.wav")
+    files = [concat([door, yes], tmp_path / "door-yes.wav"),
+             concat([door, no], tmp_path / "door-no.wav"),
+             concat([door, wavs["turn on the kitchen light"]], tmp_path / "door-light.wav"),
+             yes]
+    rc, reports, err = listen("--config", str(HOME_YAML), "--wav", *map(str, files))
+    assert rc == 0, err
+    asked_yes, asked_no, other, alone = (r["utterances"] for r in reports)
+    for u in (asked_yes[0], asked_no[0], other[0]):
+        assert u["call"] == {"name": "garage_door", "arguments": {"action": "open"}}, u
+        assert u["result"]["say"] == "should I open the garage door?", u
+        assert not u["result"]["ok"] and u["result"]["pending_confirmation"], u
+    assert asked_yes[1]["answer"] == "yes" and asked_yes[1]["result"]["ok"], asked_yes
+    assert asked_yes[1]["result"]["done"] == "pulsed GPIO6 for 500 ms"
+    assert asked_no[1]["answer"] == "no" and asked_no[1]["result"] is None, asked_no
+    # Another command instead of an answer: the question is dropped, the command is done.
+    assert "answer" not in other[1] and other[1]["call"]["name"] == "set_light", other
+    # A yes with no question open is no command.
+    assert all(u["call"] is None and "answer" not in u for u in alone), alone
+
+
+@pytest.mark.model
 def test_silence_noise_and_other_speech_give_no_call(wavs: dict[str, Path]) -> None:
     files = [wavs["silence"], wavs["noise"], wavs["outside"], wavs["broken"],
              wavs["silence"].with_name("missing.wav")]
@@ -274,6 +301,33 @@ def test_the_daemon_acts_on_what_it_hears(tmp_path: Path, broker) -> None:  # ty
                 time.monotonic() < deadline:
             time.sleep(0.1)
         assert "listening for a command" in daemon.log.read_text()
+        assert not client.topic("event/error")
+    finally:
+        daemon.stop()
+        client.close()
+
+
+@pytest.mark.model
+def test_the_daemon_asks_back_and_hears_the_yes(tmp_path: Path, broker) -> None:  # type: ignore[no-untyped-def]
+    from tests.daemon_harness import Client, Daemon, write_config
+
+    wav = concat([say("appliance open the garage door", tmp_path / "door.wav", pad=(1.0, 1.0)),
+                  say("yes", tmp_path / "yes.wav", pad=(0.2, 1.0))], tmp_path / "said.wav")
+    config = write_config(tmp_path, broker, speech={"input_device": f"file:{wav}",
+                                                    "wake_word": "appliance"})
+    client = Client(broker)
+    daemon = Daemon(config, tmp_path, audio=True)
+    try:
+        daemon.start()
+        deadline = time.monotonic() + 60
+        while len(client.results()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        held, done = client.results()
+        assert held["result"]["say"] == "should I open the garage door?", held
+        assert not held["ok"] and held["result"]["pending_confirmation"], held
+        # The yes (no wake word) ran it, journaled and announced as the same command.
+        assert done["id"] == held["id"] and done["ok"], done
+        assert done["call"] == {"name": "garage_door", "arguments": {"action": "open"}}
         assert not client.topic("event/error")
     finally:
         daemon.stop()

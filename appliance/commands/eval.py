@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             adapter_name = "general (embedded)"
         caller = ToolCaller.from_config(config, model_path=args.model)
         for path in args.set:
-            run_home(caller, read_jsonl(path), tally)
+            run_home(caller, read_jsonl(path), tally, ask_below=config.model.ask_below)
         caller.close()
     if args.bfcl:
         adapter = args.adapter
@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         print_json({"adapter": adapter_name, "rows": rows, "behaviours": tally.behaviour_rows(),
                     "false_actions": tally.false_actions, "requests": tally.requests,
                     "calibration": tally.calibration(),
+                    "asked": {"requests": len(tally.asked), "right": sum(tally.asked)},
                     "failures": tally.failures})
         return 0
     print("| category | right | total | accuracy % | unsupported |")
@@ -80,6 +81,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"| {b['behaviour']} | {b['right']} | {b['total']} | {b['percent']} |")
         print(f"\nfalse actions (a call where none was wanted, or a wrong call): "
               f"{tally.false_actions} / {tally.requests} = {tally.false_action_rate:.1f}%")
+        if tally.asked:
+            print(f"asked back (model.ask_below), not acted on: {len(tally.asked)} / "
+                  f"{tally.requests}, of which a yes would have been right: {sum(tally.asked)}")
         print("\n| confidence | answered with calls | right % |\n|---|---|---|")
         for band in tally.calibration():
             right = f"{100.0 * band['right'] / band['calls']:.1f}" if band["calls"] else "-"

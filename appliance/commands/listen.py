@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from appliance.asking import OpenQuestion, answer_words, reply
 from appliance.caller import ToolCaller
 from appliance.commands.common import add_config_arg, config_from, print_json
 from appliance.errors import AudioError
@@ -49,9 +50,10 @@ def run(args: argparse.Namespace) -> int:
                                    ("mode", args.mode)) if v is not None}
     settings = dataclasses.replace(config.speech, **overrides)
     recognizer = make_recognizer(settings, config.tools)
-    act = _Actor(config, dry_run=args.dry_run, enabled=not args.no_call)
-    pipeline = VoicePipeline(settings, recognizer, complete=None if act.caller is None
-                             else completes_call(act.caller.decide))
+    pipeline = VoicePipeline(settings, recognizer)
+    act = _Actor(config, pipeline, dry_run=args.dry_run, enabled=not args.no_call)
+    if act.caller is not None:
+        pipeline.complete = completes_call(act.caller.decide)
     try:
         if args.wav:
             return _files(args, pipeline, act)
@@ -72,11 +74,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 class _Actor:
-    """What happens to a spoken command: a request to the request core."""
+    """What happens to a spoken command: a request to the request core; a held call is
+    asked back, and the next words may answer it (``answer`` in the report)."""
 
-    def __init__(self, config: Config, *, dry_run: bool, enabled: bool) -> None:
+    def __init__(self, config: Config, pipeline: Any, *, dry_run: bool,
+                 enabled: bool) -> None:
         self.core: RequestHandler | None = None
         self.caller: ToolCaller | None = None
+        self.pipeline = pipeline
+        # Timed in the audio's seconds: a file is heard faster than it plays.
+        self.question = OpenQuestion(config.speech.wake_timeout_s, lambda: pipeline.now_s)
         self.dry_run = dry_run
         self.n = 0
         if enabled:
@@ -88,12 +95,32 @@ class _Actor:
         out.update(call=None, result=None, error=None)
         ms = out["ms"] = {"stt_final": out.pop("stt_ms")["final"],
                           "stt_total": round(heard.transcript.decode_ms, 1)}
+        t = heard.transcript
+        if heard.command is None and self.question.open is not None and (
+                words := answer_words(t.heard, t.confidence)) is not None:
+            heard = dataclasses.replace(heard, command=words)  # "yes" alone scores low
+            out["text"], out["note"] = words, None
         if heard.command is None or self.core is None:
             return out, None
+        core = self.core
+        answered = self.question.answer(heard.command)
+        if answered is not None:
+            asked, yes = answered
+            outcome = reply(asked, bool(yes), heard.command,
+                            confirm=lambda i, t: core.confirm(i, token=t),
+                            decline=core.decline)
+            if yes is not None:  # an answer to the question, not a command
+                out["answer"] = "yes" if yes else "no"
+                out["call"] = outcome.call.to_dict() if outcome.call else None
+                out["error"] = outcome.error if yes else None
+                out["result"] = outcome.result.to_dict() if outcome.result else None
+                return out, outcome
         self.n += 1
         request = Request(f"listen-{self.n}", "voice", text=heard.command,
                           dry_run=self.dry_run)
-        outcome = self.core.handle(request)
+        outcome = core.handle(request)
+        if self.question.ask(outcome) is not None:
+            self.pipeline.arm(self.question.timeout_s)  # the answer needs no wake word
         ms["call"] = round(outcome.decide_ms, 1)
         # From the end of speech: the endpointer's wait (with the check of the words made
         # during it), the last of the decoding, the call.
@@ -129,6 +156,7 @@ def _files(args: argparse.Namespace, pipeline: Any, act: _Actor) -> int:
             report["seconds"] = round(audio.seconds, 2)
             report["notes"] = list(audio.notes)
             pipeline.reset()
+            act.question.close()  # a file's question is not answered by the next file
             for heard in pipeline.run(frames_of(audio.samples)):
                 report["utterances"].append(act(heard)[0])
             failures += any(u["error"] for u in report["utterances"])

@@ -37,6 +37,9 @@ class Tally:
     requests: int = 0
     confidences: list[tuple[float, bool]] = field(default_factory=list)
     """For each request answered with calls: the decoder's confidence, and whether right."""
+    asked: list[bool] = field(default_factory=list)
+    """For each request whose calls were asked back (``model.ask_below``): whether a yes
+    would have made the right calls. Neither right at once nor an action."""
 
     def add(self, category: str, ok: bool, failure: dict[str, Any] | None = None) -> None:
         self.total[category] += 1
@@ -126,7 +129,10 @@ def score_calls(expected: Sequence[Mapping[str, Any]],
     return Verdict(True)
 
 
-def run_home(caller: ToolCaller, rows: Iterable[dict[str, Any]], tally: Tally) -> Tally:
+def run_home(caller: ToolCaller, rows: Iterable[dict[str, Any]], tally: Tally, *,
+             ask_below: float = 0.0) -> Tally:
+    """Score ``caller`` on a home-style set; calls less sure than ``ask_below`` are asked
+    back (the request core holds them for a yes): counted apart, not as right or acted."""
     for row in rows:
         d = caller.decide(row["text"])
         tally.ms.append(d.ms)
@@ -134,13 +140,20 @@ def run_home(caller: ToolCaller, rows: Iterable[dict[str, Any]], tally: Tally) -
         want = expected_calls(row)
         category = row.get("category") or (want[0]["name"] if want else "none")
         verdict = score_calls(want, got)
+        asked = bool(got) and d.confidence is not None and d.confidence < ask_below
+        if asked:
+            tally.asked.append(verdict.ok)
+        ok = verdict.ok and not asked
         shown: Any = got[0] if len(got) == 1 else (got or None)
-        tally.add(category, verdict.ok, {"text": row["text"], "expected": want or None,
-                                         "got": shown, "why": verdict.reason or d.error})
+        why = verdict.reason or d.error or (
+            f"asked back ({d.confidence:.2f} < {ask_below:g})" if asked else None)
+        tally.add(category, ok, {"text": row["text"], "expected": want or None,
+                                 "got": shown, "why": why})
         overall = "no tool" if not want else "tool"
-        tally.add(f"all ({overall})", verdict.ok)
+        tally.add(f"all ({overall})", ok)
         behaviour = category if category in BEHAVIOURS else "single" if want else "no tool"
-        tally.add_behaviour(behaviour, verdict.ok, acted_wrongly=bool(got) and not verdict.ok)
+        tally.add_behaviour(behaviour, ok,
+                            acted_wrongly=bool(got) and not verdict.ok and not asked)
         if got and d.confidence is not None:
             tally.confidences.append((d.confidence, verdict.ok))
     return tally

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from appliance.asking import NO, YES
 from appliance.english import LOOKALIKES, ONES, OPTIONAL, SYNONYMS, TEENS, TENS, spell_number
 from appliance.tools import Tool
 
@@ -91,7 +92,9 @@ class CommandGrammar:
         if g.wake_word:
             g.rules["wake"] = [g.wake_word.split()]
             top.insert(0, "[<wake>]")
-        g.rules["command"] = [top, ["<wake>"]] if g.wake_word else [top]
+        # The yes or no to a question the appliance asked back (appliance.asking).
+        g.rules["answer"] = _dedupe(words_of(a) for a in (*YES, *NO))
+        g.rules["command"] = [top, ["<answer>"], *([["<wake>"]] if g.wake_word else [])]
         real = g.vocabulary()
         g.rules["decoy"] = [[w] for w in lookalikes_of(g.names, real)]
         if known is not None:

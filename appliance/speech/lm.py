@@ -50,6 +50,7 @@ def sample(grammar: CommandGrammar, n: int = 20000, *, seed: int = 1,
 
     out = []
     patterns = grammar.rules.get("tool", [])
+    answers = grammar.rules.get("answer", [])
     for i in range(n):
         # Every pattern equally often, whatever the number of its fillers.
         words: list[str] = []
@@ -57,6 +58,9 @@ def sample(grammar: CommandGrammar, n: int = 20000, *, seed: int = 1,
             words += grammar.wake_word.split()
         if grammar.wake_word and i % 10 == 0:  # the wake word alone, then a pause
             out.append(words or grammar.wake_word.split())
+            continue
+        if i % 100 == 3 and answers:  # a yes or no to a question asked back
+            out.append(list(answers[(i // 100) % len(answers)]))
             continue
         words += expand("[<prefix>]")
         for item in patterns[i % len(patterns)] if patterns else []:

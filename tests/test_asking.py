@@ -1,0 +1,137 @@
+"""Asking back: the request core holds a call it should not make without a yes (a tool
+marked ``confirm: true``, a call the caller is unsure of), says it as a question in the
+tool's own phrasing, and a yes runs it once while a no drops it. Real mock pins, the demo
+home's declarations; the spoken path (WAVs through ``appliance listen``) is in
+tests/test_listen.py."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from appliance.asking import OpenQuestion, answer_of, answer_words, phrase, question, reply
+from appliance.checks import check_config
+from appliance.errors import ConfigError
+from appliance.executors.dispatch import Dispatcher
+from appliance.executors.gpio import GpioExecutor
+from appliance.executors.pins import SharedPins
+from appliance.handler import RequestHandler
+from appliance.messages import Decision, Request, ToolCall
+from appliance.settings import Config
+from appliance.speech.grammar import CommandGrammar
+from appliance.speech.lm import sample
+
+BEDROOM_ON = ToolCall("set_light", {"room": "bedroom", "state": "on"})
+
+
+def core_for(config: Config, factory: MockFactory) -> RequestHandler:
+    dispatcher = Dispatcher.from_config(
+        config, executors={"gpio": GpioExecutor(SharedPins(factory=factory))})
+    return RequestHandler.from_config(config, None, dispatcher=dispatcher)
+
+
+@pytest.mark.parametrize(("words", "answer"), [
+    ("yes", True), ("Yes please.", True), ("yeah", True), ("go ahead", True),
+    ("um yes", True), ("no", False), ("no thanks", False), ("cancel", False),
+    ("never mind", False), ("no, the kitchen light", None), ("turn on the light", None),
+    ("yes turn off the fan", None), ("", None), ("please", None),
+])
+def test_what_answers_a_question(words: str, answer: bool | None) -> None:
+    assert answer_of(words) is answer
+
+
+def test_a_held_call_is_asked_in_the_tools_own_words(config: Config) -> None:
+    tools = config.tools
+    assert question(tools["set_light"], BEDROOM_ON) == "should I turn on the bedroom light?"
+    off = ToolCall("set_light", {"room": "living room", "state": "off"})
+    assert phrase(tools["set_light"], off) == "turn off the living room light"
+    assert phrase(tools["garage_door"], ToolCall("garage_door", {"action": "close"})) \
+        == "close the garage door"
+    # No example says exactly these arguments: the tool and its arguments, named.
+    odd = ToolCall("set_light", {"room": "garage"})
+    assert phrase(tools["set_light"], odd) == "set light with room garage"
+
+
+def test_an_unsure_call_is_asked_back_and_a_yes_runs_it_once(config: Config,
+                                                             factory: MockFactory) -> None:
+    assert config.model.ask_below > config.model.min_confidence
+    core = core_for(config, factory)
+    unsure = Decision("bedroom light on", calls=(BEDROOM_ON,),
+                      confidence=config.model.ask_below - 0.05)
+    held = core.act(Request("u1", "voice", text="bedroom light on"), unsure)
+    assert not held.ok and held.held and held.error is None
+    assert held.result is not None and held.result.said == "should I turn on the bedroom light?"
+    assert held.to_dict()["result"]["say"] == "should I turn on the bedroom light?"
+    assert 22 not in factory.pins  # nothing done yet
+    asked = OpenQuestion(10.0).ask(held)
+    assert asked is not None and asked.tokens == (held.held,)
+    done = reply(asked, True, "yes", confirm=lambda i, t: core.confirm(i, token=t),
+                 decline=core.decline)
+    assert done.ok and done.call == BEDROOM_ON and done.id == "u1"
+    factory.pin(22).assert_states([False, True])
+    again = reply(asked, True, "yes", confirm=lambda i, t: core.confirm(i, token=t),
+                  decline=core.decline)
+    assert not again.ok and "expired" in (again.error or "")  # once only
+    # Sure enough: done at once; a call sent directly has no confidence and is not asked.
+    sure = Decision("x", calls=(ToolCall("set_light", {"room": "kitchen", "state": "on"}),),
+                    confidence=config.model.ask_below + 0.05)
+    assert core.act(Request("u2", "voice", text="x"), sure).ok
+    assert core.handle(Request("u3", "mqtt", call=ToolCall(
+        "set_light", {"room": "hallway", "state": "on"}))).ok
+    assert core.waiting() == 0
+    core.close()
+
+
+def test_a_no_drops_the_held_calls_and_nothing_is_done(config: Config,
+                                                       factory: MockFactory) -> None:
+    core = core_for(config, factory)
+    two = Decision("x", calls=(BEDROOM_ON, ToolCall("garage_door", {"action": "open"})),
+                   confidence=0.65)
+    held = core.act(Request("n1", "voice", text="x"), two)
+    assert [r.pending_confirmation is not None for r in held.results] == [True, True]
+    asked = OpenQuestion(10.0).ask(held)
+    assert asked is not None and len(asked.tokens) == 2
+    out = reply(asked, False, "no", confirm=lambda i, t: core.confirm(i, token=t),
+                decline=core.decline)
+    assert not out.ok and "declined" in (out.error or "")
+    assert core.waiting() == 0 and 22 not in factory.pins and 6 not in factory.pins
+    assert not core.decline("n1", asked.tokens[0])  # nothing left to decline
+    core.close()
+
+
+def test_an_open_question_expires_and_is_answered_once() -> None:
+    now = [0.0]
+    from appliance.messages import ActionResult, Outcome
+
+    held = Outcome("q1", "x", calls=(BEDROOM_ON,), results=(
+        ActionResult("set_light", False, pending_confirmation="tok"),))
+    q = OpenQuestion(8.0, lambda: now[0])
+    assert q.ask(Outcome("q0", "x")) is None and q.open is None  # nothing held, no question
+    q.ask(held)
+    answered = q.answer("yes")
+    assert answered is not None and answered[1] is True and q.open is None
+    q.ask(held)
+    answered = q.answer("turn on the kitchen light")  # a new command, not an answer
+    assert answered is not None and answered[1] is None and q.open is None
+    q.ask(held)
+    now[0] = 8.5
+    assert q.open is None and q.answer("yes") is None  # too late: nothing answered
+    # A short answer the recogniser refused as a command still answers, if it is sure.
+    assert answer_words("yes", 0.5) == "yes"
+    assert answer_words("yes", 0.2) is None and answer_words("turn it on", 0.9) is None
+
+
+def test_the_recogniser_is_steered_to_answers(config: Config) -> None:
+    grammar = CommandGrammar.from_tools(list(config.tools))
+    for words in ("yes", "no thanks", "go ahead", "cancel"):
+        assert grammar.accepts(words), words
+    assert ["yes"] in sample(grammar, 2000)
+
+
+def test_asking_below_the_refusal_threshold_is_refused_by_check(config: Config) -> None:
+    bad = replace(config, model=replace(config.model, ask_below=config.model.min_confidence))
+    with pytest.raises(ConfigError, match=r"model\.ask_below"):
+        check_config(bad)
+    check_config(config)
