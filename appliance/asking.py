@@ -68,9 +68,11 @@ def question(tool: Tool, call: ToolCall) -> str:
 
 def phrase(tool: Tool, call: ToolCall) -> str:
     """``call`` in the words of one of ``tool``'s example phrasings (see :func:`question`)."""
-    for example in tool.examples:
-        if set(example.arguments) != set(call.arguments):
-            continue
+    # The examples with the same arguments, the one that shares most values first (an
+    # "up to high" phrasing is no way to say "off").
+    same = sorted((e for e in tool.examples if set(e.arguments) == set(call.arguments)),
+                  key=lambda e: -sum(e.arguments[k] == v for k, v in call.arguments.items()))
+    for example in same:
         text = example.say
         # Longest values first, so "living room" is found before "room".
         for key, value in sorted(example.arguments.items(), key=lambda kv: -len(str(kv[1]))):

@@ -142,7 +142,8 @@ def _report(outcome: Outcome, *, as_json: bool, executed: bool) -> None:
         if result is None:
             continue
         if result.pending_confirmation:
-            print(f"  needs confirmation: {result.done} (run again with --yes)")
+            asked = f"{result.said} " if result.said else ""
+            print(f"  needs confirmation: {asked}{result.done} (run again with --yes)")
         elif result.ok:
             value = f" -> {result.value}" if result.value is not None else ""
             print(f"  done: {result.done}{value}")
