@@ -12,6 +12,7 @@ confirmation token, and ``confirm`` answers it.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable
@@ -59,10 +60,10 @@ def answer_words(heard: str, confidence: float | None) -> str | None:
 
 
 def question(tool: Tool, call: ToolCall) -> str:
-    """The held ``call`` as a question, in the words of the first example phrasing of
-    ``tool`` that says every argument the call has ("turn on the kitchen light" for
-    ``set_light(room=bedroom, state=off)``: "should I turn off the bedroom light?"); a tool
-    whose examples do not fit is named with its arguments."""
+    """The held ``call`` as a question, in the words of an example phrasing of ``tool``
+    that says every argument the call has, the one sharing most of its values first ("turn
+    on the kitchen light" for ``set_light(room=bedroom, state=on)``: "should I turn on the
+    bedroom light?"); a tool whose examples do not fit is named with its arguments."""
     return f"should I {phrase(tool, call)}?"
 
 
@@ -75,16 +76,26 @@ def phrase(tool: Tool, call: ToolCall) -> str:
     for example in same:
         text = example.say
         # Longest values first, so "living room" is found before "room".
-        for key, value in sorted(example.arguments.items(), key=lambda kv: -len(str(kv[1]))):
-            pattern = rf"(?<![\w]){re.escape(str(value))}(?![\w])"
+        keys = sorted(example.arguments, key=lambda k: -len(str(example.arguments[k])))
+        for n, key in enumerate(keys):
+            pattern = rf"(?<![\w]){re.escape(str(example.arguments[key]))}(?![\w])"
             if not re.search(pattern, text, re.IGNORECASE):
                 break
-            text = re.sub(pattern, "\0" + key + "\0", text, count=1, flags=re.IGNORECASE)
+            # A mark no value can contain, so a later value cannot be found inside it.
+            text = re.sub(pattern, _MARK + chr(_SLOT + n), text, count=1, flags=re.IGNORECASE)
         else:
-            return re.sub("\0(\\w+)\0", lambda m: _spoken(call.arguments[m.group(1)]), text)
+            said = {chr(_SLOT + n): _spoken(call.arguments[key]) for n, key in enumerate(keys)}
+            return re.sub(f"{_MARK}(.)", functools.partial(_fill, said), text)
     named = tool.name.replace("_", " ")
     args = ", ".join(f"{k.replace('_', ' ')} {_spoken(v)}" for k, v in call.arguments.items())
     return f"{named} with {args}" if args else named
+
+
+_MARK, _SLOT = "\0", 0xE000  # a NUL, then a private-use character per argument
+
+
+def _fill(said: dict[str, str], match: re.Match[str]) -> str:
+    return said[match.group(1)]
 
 
 def _spoken(value: object) -> str:

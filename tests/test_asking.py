@@ -57,6 +57,19 @@ def test_a_held_call_is_asked_in_the_tools_own_words(config: Config) -> None:
     assert phrase(tools["set_light"], odd) == "set light with room garage"
 
 
+def test_a_value_that_spells_another_arguments_name_is_still_said_right() -> None:
+    from appliance.tools import Example, Tool
+
+    # Placeholders made of the argument's name let a later value ("room") be found inside
+    # the first one's ("room": "big hall"): the words came out wrong.
+    tool = Tool("move", "Move a lamp", {"properties": {
+        "room": {"type": "string"}, "place": {"type": "string"}}},
+        examples=(Example("put the big hall lamp in the room",
+                          {"room": "big hall", "place": "room"}),))
+    call = ToolCall("move", {"room": "attic", "place": "cupboard"})
+    assert phrase(tool, call) == "put the attic lamp in the cupboard"
+
+
 def test_an_unsure_call_is_asked_back_and_a_yes_runs_it_once(config: Config,
                                                              factory: MockFactory) -> None:
     assert config.model.ask_below > config.model.min_confidence
