@@ -8,10 +8,12 @@ broken input give no call and no crash.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -272,21 +274,37 @@ def test_button_arms_the_pipeline_and_the_led_shows_it(home_config) -> None:  # 
 # -- inside the daemon --------------------------------------------------------------------
 
 
-@pytest.mark.model
-def test_the_daemon_acts_on_what_it_hears(tmp_path: Path, broker) -> None:  # type: ignore[no-untyped-def]
+@contextlib.contextmanager
+def _daemon_hearing(wav: Path, tmp_path: Path, broker: Any) -> Iterator[tuple[Any, Any]]:
+    """A daemon whose microphone is ``wav`` (wake word "appliance"), and an MQTT client."""
     from tests.daemon_harness import Client, Daemon, write_config
 
-    wav = say("appliance turn on the kitchen light", tmp_path / "said.wav", pad=(1.5, 1.0))
     config = write_config(tmp_path, broker, speech={"input_device": f"file:{wav}",
                                                     "wake_word": "appliance"})
     client = Client(broker)
     daemon = Daemon(config, tmp_path, audio=True)
     try:
         daemon.start()
-        deadline = time.monotonic() + 60
-        while not client.results() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        [result] = client.results()
+        yield daemon, client
+    finally:
+        daemon.stop()
+        client.close()
+
+
+def _results(client: Any, n: int, timeout: float = 60) -> list[dict[str, Any]]:
+    """The results published so far, once there are ``n`` (or the time is up)."""
+    deadline = time.monotonic() + timeout
+    while len(client.results()) < n and time.monotonic() < deadline:
+        time.sleep(0.1)
+    results: list[dict[str, Any]] = client.results()
+    return results
+
+
+@pytest.mark.model
+def test_the_daemon_acts_on_what_it_hears(tmp_path: Path, broker) -> None:  # type: ignore[no-untyped-def]
+    wav = say("appliance turn on the kitchen light", tmp_path / "said.wav", pad=(1.5, 1.0))
+    with _daemon_hearing(wav, tmp_path, broker) as (daemon, client):
+        [result] = _results(client, 1)
         # The grammar now also knows "are the living room lights on": either number is heard.
         assert result["text"] in ("turn on the kitchen light", "turn on the kitchen lights"), result
         assert result["call"] == {"name": "set_light",
@@ -302,36 +320,20 @@ def test_the_daemon_acts_on_what_it_hears(tmp_path: Path, broker) -> None:  # ty
             time.sleep(0.1)
         assert "listening for a command" in daemon.log.read_text()
         assert not client.topic("event/error")
-    finally:
-        daemon.stop()
-        client.close()
 
 
 @pytest.mark.model
 def test_the_daemon_asks_back_and_hears_the_yes(tmp_path: Path, broker) -> None:  # type: ignore[no-untyped-def]
-    from tests.daemon_harness import Client, Daemon, write_config
-
     wav = concat([say("appliance open the garage door", tmp_path / "door.wav", pad=(1.0, 1.0)),
                   say("yes", tmp_path / "yes.wav", pad=(0.2, 1.0))], tmp_path / "said.wav")
-    config = write_config(tmp_path, broker, speech={"input_device": f"file:{wav}",
-                                                    "wake_word": "appliance"})
-    client = Client(broker)
-    daemon = Daemon(config, tmp_path, audio=True)
-    try:
-        daemon.start()
-        deadline = time.monotonic() + 60
-        while len(client.results()) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        held, done = client.results()
+    with _daemon_hearing(wav, tmp_path, broker) as (_, client):
+        held, done = _results(client, 2)
         assert held["result"]["say"] == "should I open the garage door?", held
         assert not held["ok"] and held["result"]["pending_confirmation"], held
         # The yes (no wake word) ran it, journaled and announced as the same command.
         assert done["id"] == held["id"] and done["ok"], done
         assert done["call"] == {"name": "garage_door", "arguments": {"action": "open"}}
         assert not client.topic("event/error")
-    finally:
-        daemon.stop()
-        client.close()
 
 
 @pytest.mark.model
