@@ -12,7 +12,6 @@ confirmation token, and ``confirm`` answers it.
 
 from __future__ import annotations
 
-import functools
 import re
 import time
 from collections.abc import Callable
@@ -74,28 +73,11 @@ def phrase(tool: Tool, call: ToolCall) -> str:
     same = sorted((e for e in tool.examples if set(e.arguments) == set(call.arguments)),
                   key=lambda e: -sum(e.arguments[k] == v for k, v in call.arguments.items()))
     for example in same:
-        text = example.say
-        # Longest values first, so "living room" is found before "room".
-        keys = sorted(example.arguments, key=lambda k: -len(str(example.arguments[k])))
-        for n, key in enumerate(keys):
-            pattern = rf"(?<![\w]){re.escape(str(example.arguments[key]))}(?![\w])"
-            if not re.search(pattern, text, re.IGNORECASE):
-                break
-            # A mark no value can contain, so a later value cannot be found inside it.
-            text = re.sub(pattern, _MARK + chr(_SLOT + n), text, count=1, flags=re.IGNORECASE)
-        else:
-            said = {chr(_SLOT + n): _spoken(call.arguments[key]) for n, key in enumerate(keys)}
-            return re.sub(f"{_MARK}(.)", functools.partial(_fill, said), text)
+        if len(example.spans()) == len(example.arguments):  # every value is said
+            return example.filled({k: _spoken(v) for k, v in call.arguments.items()})
     named = tool.name.replace("_", " ")
     args = ", ".join(f"{k.replace('_', ' ')} {_spoken(v)}" for k, v in call.arguments.items())
     return f"{named} with {args}" if args else named
-
-
-_MARK, _SLOT = "\0", 0xE000  # a NUL, then a private-use character per argument
-
-
-def _fill(said: dict[str, str], match: re.Match[str]) -> str:
-    return said[match.group(1)]
 
 
 def _spoken(value: object) -> str:

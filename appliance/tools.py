@@ -50,6 +50,31 @@ class Example:
     say: str
     arguments: Mapping[str, Any] = field(default_factory=dict)
 
+    def spans(self) -> dict[str, tuple[int, int]]:
+        """Where :attr:`say` says each argument's value: its first whole-word,
+        case-insensitive occurrence that no value found before overlaps, longest values
+        first (so "living room" is found before "room"). An argument whose value is not
+        said is left out."""
+        found: dict[str, tuple[int, int]] = {}
+        for key, value in sorted(self.arguments.items(), key=lambda kv: -len(str(kv[1]))):
+            pattern = rf"(?<![\w]){re.escape(str(value))}(?![\w])"
+            for match in re.finditer(pattern, self.say, re.IGNORECASE):
+                if all(match.end() <= start or match.start() >= end
+                       for start, end in found.values()):
+                    found[key] = match.span()
+                    break
+        return found
+
+    def filled(self, said: Mapping[str, str]) -> str:
+        """:attr:`say` with the value of each argument in ``said`` (where :meth:`spans`
+        finds it) replaced by ``said[key]``."""
+        text = self.say
+        spans = self.spans()
+        for key, (start, end) in sorted(spans.items(), key=lambda kv: -kv[1][0]):
+            if key in said:
+                text = text[:start] + said[key] + text[end:]
+        return text
+
 
 @dataclass(frozen=True)
 class Action:

@@ -12,12 +12,12 @@ import pytest
 from appliance.caller import ToolCaller
 from appliance.caller.grammar import required_keys, walk_calls
 from appliance.caller.grounding import Said
-from appliance.finetune.data import normalized, synthesize
+from appliance.finetune.data import normalized, synthesize, template_of
 from appliance.finetune.everyday import Template, template_pattern
 from appliance.finetune.replay import answer
 from appliance.messages import ToolCall
 from appliance.settings import Config
-from appliance.tools import ESCAPE
+from appliance.tools import ESCAPE, Example
 
 from .conftest import ROOT
 
@@ -140,6 +140,18 @@ def test_no_call_samples_never_read_as_a_tools_phrasing(config: Config) -> None:
         if s.calls or s.missing or "don't" in s.text or "do not" in s.text:
             continue
         assert not any(p.fullmatch(normalized(s.text)) for p in patterns), s.text
+
+
+def test_a_phrasings_values_become_slots_where_they_are_said() -> None:
+    # Longest first ("living room" before "room"), whole words, and a later value is never
+    # found inside an earlier one's slot: "room" here is a value and another key's name.
+    example = Example("put the kitchen in room mode", {"room": "kitchen", "mode": "room"})
+    assert template_of(example) == ("put the {room} in {mode} mode",
+                                    {"room": "kitchen", "mode": "room"})
+    example = Example("warm the living room", {"area": "living room", "what": "room"})
+    assert example.spans() == {"area": (9, 20)}  # "room" is said only inside the area
+    assert template_of(example) == ("warm the {area}", {"area": "living room"})
+    assert Example("Kitchen on", {"room": "kitchen"}).filled({"room": "hall"}) == "hall on"
 
 
 def test_every_eval_set_is_held_out(config: Config) -> None:

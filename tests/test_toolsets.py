@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from appliance.config import parse_config
-from appliance.finetune.data import _slots, normalized, synthesize
+from appliance.finetune.data import normalized, synthesize, template_of
 from appliance.finetune.everyday import NEGATIONS, Template, template_pattern
 from appliance.finetune.samples import Sample
 from appliance.finetune.toolkinds_more import QUESTIONS, SOCIAL
@@ -99,7 +99,7 @@ def test_examples_are_literal_and_their_values_are_found_where_said(
         for tool in s.tools:
             for example in tool.examples:
                 assert not re.search(r"[{}\[\]]", example.say), example.say
-                slots = _slots(tool, example.say, example.arguments)[1]
+                slots = template_of(example)[1]
                 said = {k for k, v in example.arguments.items() if not isinstance(v, bool)}
                 assert set(slots) == said, (tool.name, example)
 
@@ -141,7 +141,7 @@ def test_general_samples_are_balanced_and_repeatable(
 
 
 def _patterns(tools: tuple[Tool, ...]) -> list[re.Pattern[str]]:
-    return [template_pattern(Template(t, _slots(t, e.say, e.arguments)[0].lower(), {}, {}))
+    return [template_pattern(Template(t, template_of(e)[0].lower(), {}, {}))
             for t in tools for e in t.examples]
 
 

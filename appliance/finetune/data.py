@@ -15,7 +15,6 @@ Nothing here knows the demo home: it works from the declarations alone.
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,7 +28,7 @@ from appliance.english import (
 from appliance.finetune.everyday import Template, everyday, template_pattern
 from appliance.finetune.samples import Sample
 from appliance.messages import ToolCall
-from appliance.tools import Tool
+from appliance.tools import Example, Tool
 
 PREFIXES = ["", "", "", "", "", "please ", "hey ", "can you ", "could you ", "would you ",
             "ok ", "okay ", "i want to ", "go ahead and ", "i'd like you to ", "quick ", "um ",
@@ -97,18 +96,12 @@ ARITHMETIC = ["what's {a} times {b}", "what is {a} plus {b}", "how much is {a} m
               "convert {a} degrees fahrenheit to celsius", "what's the square root of {b}"]
 
 
-def _slots(tool: Tool, say: str, arguments: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
-    """Turn an example phrasing into a template: found argument values become {slots}."""
-    template = say
-    slots: dict[str, str] = {}
-    # Longest values first, so "living room" is found before "room".
-    for key, value in sorted(arguments.items(), key=lambda kv: -len(str(kv[1]))):
-        text = str(value)
-        match = re.search(rf"(?<![\w]){re.escape(text)}(?![\w])", template, re.IGNORECASE)
-        if match:
-            template = template[: match.start()] + "{" + key + "}" + template[match.end():]
-            slots[key] = text
-    return template, slots
+def template_of(example: Example) -> tuple[str, dict[str, str]]:
+    """An example phrasing as a template: each argument value it says becomes ``{key}``;
+    and those values by key, as said."""
+    spans = example.spans()
+    template = example.filled({key: "{" + key + "}" for key in spans})
+    return template, {key: str(example.arguments[key]) for key in spans}
 
 
 def _values(schema: Mapping[str, Any], rng: random.Random, count: int) -> list[Any]:
@@ -172,7 +165,7 @@ def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
     samples: dict[str, Sample] = {}
     held = HeldOut(avoid)
     # A no-call sample must never read as one of the tools' own phrasings.
-    patterns = [template_pattern(Template(tool, _slots(tool, e.say, e.arguments)[0].lower(),
+    patterns = [template_pattern(Template(tool, template_of(e)[0].lower(),
                                           {}, {}))
                 for tool in tools for e in tool.examples]
     every_template: list[Template] = []
@@ -197,7 +190,7 @@ def synthesize(tools: Sequence[Tool], *, seed: int = 7, per_template: int = 12,
         props = tool.properties
         templates = []
         for example in tool.examples:
-            template, slots = _slots(tool, example.say, example.arguments)
+            template, slots = template_of(example)
             fixed = {k: v for k, v in example.arguments.items() if k not in slots}
             choices = {k: _values(props[k], rng, per_template) or [slots[k]] for k in slots}
             templates.append((template, fixed, choices))

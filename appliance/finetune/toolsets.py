@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from appliance.english import LOOKALIKES
-from appliance.finetune.data import _slots, normalized, synthesize
+from appliance.finetune.data import normalized, synthesize, template_of
 from appliance.finetune.everyday import NEGATIONS
 from appliance.finetune.samples import Sample
 from appliance.finetune.toolkinds import KINDS, KindSpec
@@ -158,7 +158,7 @@ def _value(p: Param, schema: dict[str, Any] | None, rng: random.Random) -> Any:
 def _realize(kind: Kind, say: str, present: dict[str, str], rng: random.Random,
              schemas: dict[str, dict[str, Any]] | None) -> tuple[str, dict[str, Any], str]:
     """A phrasing made literal: the text, its arguments by parameter name, and the template
-    that :func:`~appliance.finetune.data._slots` should find in it."""
+    that :func:`~appliance.finetune.data.template_of` should find in it."""
     params = {p.key: p for p in kind.params}
 
     def chunk(m: re.Match[str]) -> str:
@@ -213,7 +213,7 @@ def _tool(kind: Kind, rng: random.Random, style: str, prefix: str) -> Tool | Non
             break
         text, args, template = _realize(kind, says[i % len(says)], present, rng, schemas)
         # The values must be found where they were put, or synthesize's slots go astray.
-        if _slots(tool, text, args)[0] != template or text in examples:
+        if template_of(Example(text, args))[0] != template or text in examples:
             continue
         examples[text] = Example(text, args)
     if len(examples) < 2:
