@@ -98,6 +98,15 @@ class Asked:
     expires: float
 
 
+@dataclass(frozen=True)
+class Answering:
+    """How a way in carries out an answer: ``confirm(request_id, token)`` runs a held call
+    once (``None``: it had expired), ``decline(request_id, token)`` drops it."""
+
+    confirm: Callable[[str, str], Outcome | None]
+    decline: Callable[[str, str], bool]
+
+
 class OpenQuestion:
     """The one question a way in waits to hear answered (a new one replaces it)."""
 
@@ -133,17 +142,36 @@ class OpenQuestion:
         asked, self._asked = self.open, None
         return None if asked is None else (asked, answer_of(words))
 
+    def words(self, command: str | None, heard: str, confidence: float | None) -> str | None:
+        """What to act on: the ``command`` the recogniser accepted, or, while a question is
+        open, the words it ``heard`` but refused when they are only a yes or a no and it was
+        sure enough of them (:func:`answer_words`: "yes" alone scores low)."""
+        if command is None and self.open is not None:
+            return answer_words(heard, confidence)
+        return command
 
-def reply(asked: Asked, yes: bool, words: str, *,
-          confirm: Callable[[str, str], Outcome | None],
-          decline: Callable[[str, str], bool]) -> Outcome:
+    def settle(self, words: str, answering: Answering) -> tuple[bool, Outcome] | None:
+        """The open question answered by ``words``, carried out (:func:`reply`): whether it
+        was a yes, and what was done. ``None`` when no question is open, or when the words
+        are a new command instead of an answer: the question's calls are then declined and
+        the words are a request of their own."""
+        answered = self.answer(words)
+        if answered is None:
+            return None
+        asked, yes = answered
+        outcome = reply(asked, bool(yes), words, answering)
+        return None if yes is None else (yes, outcome)
+
+
+def reply(asked: Asked, yes: bool, words: str, answering: Answering) -> Outcome:
     """Carry out the answer: each held call of ``asked`` confirmed (run once, in order) or
     declined; the outcome says what was done."""
     if not yes:
         for token in asked.tokens:
-            decline(asked.request_id, token)
+            answering.decline(asked.request_id, token)
         return Outcome(asked.request_id, words, error="asked back and declined: nothing done")
-    done = [o for token in asked.tokens if (o := confirm(asked.request_id, token)) is not None]
+    done = [o for token in asked.tokens
+            if (o := answering.confirm(asked.request_id, token)) is not None]
     ran = [o for o in done if o.call is not None]
     if not ran:
         return Outcome(asked.request_id, words,

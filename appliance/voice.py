@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from appliance.asking import Asked, OpenQuestion, answer_words, reply
+from appliance.asking import Answering, OpenQuestion
 from appliance.daemon.commands import new_id
 from appliance.daemon.service import Service
 from appliance.errors import ApplianceError, AudioError
@@ -74,17 +74,17 @@ class MicrophoneLoop:
     """Frames from the microphone through the pipeline; each utterance to ``on_heard``.
 
     A held call comes back as a question (spoken with ``confirm: speak``): the pipeline
-    then listens without the wake word for ``wake_timeout_s``, and a yes or no goes to
-    ``on_answer``; anything else drops the question and is a command of its own."""
+    then listens without the wake word for ``wake_timeout_s``, and a yes or no is carried
+    out by ``answering``; anything else drops the question and is a command of its own."""
 
     def __init__(self, settings: SpeechSettings, pipeline: VoicePipeline,
                  on_heard: Callable[[Heard], Outcome | None], *,
-                 on_answer: Callable[[Asked, bool, str], Outcome | None] | None = None,
+                 answering: Answering | None = None,
                  pin_factory: Any = None) -> None:
         self.settings = settings
         self.pipeline = pipeline
         self.on_heard = on_heard
-        self.on_answer = on_answer
+        self.answering = answering
         self.question = OpenQuestion(settings.wake_timeout_s, lambda: pipeline.now_s)
         self._stop = threading.Event()
         self._mic: Microphone | WavReplay | None = None
@@ -144,34 +144,30 @@ class MicrophoneLoop:
 
     def _handle(self, heard: Heard) -> None:
         t = heard.transcript
-        if heard.command is None and self.question.open is not None and (
-                words := answer_words(t.heard, t.confidence)) is not None:
-            heard = dataclasses.replace(heard, command=words)  # "yes" alone scores low
-        if heard.command is None:
-            log.info("speech: heard %r: %s", heard.transcript.heard, heard.note)
+        words = self.question.words(heard.command, t.heard, t.confidence)
+        if words is None:
+            log.info("speech: heard %r: %s", t.heard, heard.note)
             if self.pipeline.armed:
                 self.light.listening()
             return
-        log.info("speech: command %r (speech to text %.0f ms, rtf %.2f)", heard.command,
-                 heard.transcript.decode_ms, heard.rtf)
+        log.info("speech: command %r (speech to text %.0f ms, rtf %.2f)", words,
+                 t.decode_ms, heard.rtf)
         self.light.thinking()
         result = None
         try:
-            answered = self.question.answer(heard.command)
-            if answered is not None and self.on_answer is not None:
-                asked, yes = answered
-                result = self.on_answer(asked, bool(yes), heard.command)
-                if yes is not None:  # an answer, not a new command
-                    self.light.idle()
-                    self._confirm(result)
-                    return
-            result = self.on_heard(heard)
+            settled = None if self.answering is None else self.question.settle(
+                words, self.answering)
+            if settled is not None:  # an answer, not a new command
+                self.light.idle()
+                self._confirm(settled[1])
+                return
+            result = self.on_heard(dataclasses.replace(heard, command=words))
         except ApplianceError as exc:
-            log.error("speech: command %r failed: %s", heard.command, exc)
+            log.error("speech: command %r failed: %s", words, exc)
             result = None
         self.light.idle()
         self._confirm(result)
-        if self.on_answer is not None and result is not None and self.question.ask(result):
+        if self.answering is not None and result is not None and self.question.ask(result):
             self.pipeline.arm(self.settings.wake_timeout_s)  # the answer needs no wake word
             self.light.listening()
             log.info("speech: asked %r, listening for yes or no", spoken(result))
@@ -256,16 +252,15 @@ def attach(service: Service, config: Config, pins: SharedPins) -> None:
             log.error("speech: confirmation of %s not finished: %s", request_id, exc)
             return None
 
-    def answer(asked: Asked, yes: bool, words: str) -> Outcome:
-        # Journaled and announced like an MQTT ``confirm``; a no is the core's alone.
-        return reply(asked, yes, words, confirm=confirm, decline=runner.core.decline)
 
     try:
         factory = pins.factory
     except ApplianceError as exc:
         log.error("speech: no GPIO for the button and LED: %s", exc)
         factory = None
-    mic_loop = MicrophoneLoop(settings, pipeline, submit, on_answer=answer,
+    # A yes is journaled and announced like an MQTT ``confirm``; a no is the core's alone.
+    mic_loop = MicrophoneLoop(settings, pipeline, submit,
+                              answering=Answering(confirm, runner.core.decline),
                               pin_factory=factory)
     service.listen_now = mic_loop.listen_now
 

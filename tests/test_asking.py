@@ -11,7 +11,15 @@ from dataclasses import replace
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from appliance.asking import OpenQuestion, answer_of, answer_words, phrase, question, reply
+from appliance.asking import (
+    Answering,
+    OpenQuestion,
+    answer_of,
+    answer_words,
+    phrase,
+    question,
+    reply,
+)
 from appliance.checks import check_config
 from appliance.errors import ConfigError
 from appliance.executors.dispatch import Dispatcher
@@ -83,12 +91,11 @@ def test_an_unsure_call_is_asked_back_and_a_yes_runs_it_once(config: Config,
     assert 22 not in factory.pins  # nothing done yet
     asked = OpenQuestion(10.0).ask(held)
     assert asked is not None and asked.tokens == (held.held,)
-    done = reply(asked, True, "yes", confirm=lambda i, t: core.confirm(i, token=t),
-                 decline=core.decline)
+    answering = Answering(lambda i, t: core.confirm(i, token=t), core.decline)
+    done = reply(asked, True, "yes", answering)
     assert done.ok and done.call == BEDROOM_ON and done.id == "u1"
     factory.pin(22).assert_states([False, True])
-    again = reply(asked, True, "yes", confirm=lambda i, t: core.confirm(i, token=t),
-                  decline=core.decline)
+    again = reply(asked, True, "yes", answering)
     assert not again.ok and "expired" in (again.error or "")  # once only
     # Sure enough: done at once; a call sent directly has no confidence and is not asked.
     sure = Decision("x", calls=(ToolCall("set_light", {"room": "kitchen", "state": "on"}),),
@@ -107,11 +114,15 @@ def test_a_no_drops_the_held_calls_and_nothing_is_done(config: Config,
                    confidence=0.65)
     held = core.act(Request("n1", "voice", text="x"), two)
     assert [r.pending_confirmation is not None for r in held.results] == [True, True]
-    asked = OpenQuestion(10.0).ask(held)
+    open_question = OpenQuestion(10.0)
+    asked = open_question.ask(held)
     assert asked is not None and len(asked.tokens) == 2
-    out = reply(asked, False, "no", confirm=lambda i, t: core.confirm(i, token=t),
-                decline=core.decline)
-    assert not out.ok and "declined" in (out.error or "")
+    answering = Answering(lambda i, t: core.confirm(i, token=t), core.decline)
+    settled = open_question.settle("no thanks", answering)
+    assert settled is not None
+    yes, out = settled
+    assert not yes and not out.ok and "declined" in (out.error or "")
+    assert open_question.settle("yes", answering) is None  # answered: closed
     assert core.waiting() == 0 and 22 not in factory.pins and 6 not in factory.pins
     assert not core.decline("n1", asked.tokens[0])  # nothing left to decline
     core.close()
@@ -134,9 +145,20 @@ def test_an_open_question_expires_and_is_answered_once() -> None:
     q.ask(held)
     now[0] = 8.5
     assert q.open is None and q.answer("yes") is None  # too late: nothing answered
-    # A short answer the recogniser refused as a command still answers, if it is sure.
+    # A short answer the recogniser refused as a command still answers, if it is sure,
+    # and only while a question is open.
     assert answer_words("yes", 0.5) == "yes"
     assert answer_words("yes", 0.2) is None and answer_words("turn it on", 0.9) is None
+    now[0] = 0.0
+    assert q.words(None, "yes", 0.5) is None  # no question: refused words stay refused
+    q.ask(held)
+    assert q.words(None, "yes", 0.5) == "yes" and q.words(None, "yes", 0.2) is None
+    assert q.words("turn it on", "turn it on", 0.9) == "turn it on"
+    # A new command instead of an answer: the held call is declined, the words go on.
+    declined: list[tuple[str, str]] = []
+    answering = Answering(lambda i, t: None, lambda i, t: declined.append((i, t)) is None)
+    assert q.settle("turn on the kitchen light", answering) is None
+    assert declined == [("q1", "tok")] and q.open is None
 
 
 def test_the_recogniser_is_steered_to_answers(config: Config) -> None:

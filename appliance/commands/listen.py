@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from appliance.asking import OpenQuestion, answer_words, reply
+from appliance.asking import Answering, OpenQuestion
 from appliance.caller import ToolCaller
 from appliance.commands.common import add_config_arg, config_from, print_json
 from appliance.errors import AudioError
@@ -96,27 +96,23 @@ class _Actor:
         ms = out["ms"] = {"stt_final": out.pop("stt_ms")["final"],
                           "stt_total": round(heard.transcript.decode_ms, 1)}
         t = heard.transcript
-        if heard.command is None and self.question.open is not None and (
-                words := answer_words(t.heard, t.confidence)) is not None:
-            heard = dataclasses.replace(heard, command=words)  # "yes" alone scores low
-            out["text"], out["note"] = words, None
-        if heard.command is None or self.core is None:
+        words = self.question.words(heard.command, t.heard, t.confidence)
+        if words is not None and words != heard.command:
+            out["text"], out["note"] = words, None  # an answer the recogniser refused
+        if words is None or self.core is None:
             return out, None
         core = self.core
-        answered = self.question.answer(heard.command)
-        if answered is not None:
-            asked, yes = answered
-            outcome = reply(asked, bool(yes), heard.command,
-                            confirm=lambda i, t: core.confirm(i, token=t),
-                            decline=core.decline)
-            if yes is not None:  # an answer to the question, not a command
-                out["answer"] = "yes" if yes else "no"
-                out["call"] = outcome.call.to_dict() if outcome.call else None
-                out["error"] = outcome.error if yes else None
-                out["result"] = outcome.result.to_dict() if outcome.result else None
-                return out, outcome
+        settled = self.question.settle(words, Answering(
+            lambda i, tok: core.confirm(i, token=tok), core.decline))
+        if settled is not None:  # an answer to the question, not a command
+            yes, outcome = settled
+            out["answer"] = "yes" if yes else "no"
+            out["call"] = outcome.call.to_dict() if outcome.call else None
+            out["error"] = outcome.error if yes else None
+            out["result"] = outcome.result.to_dict() if outcome.result else None
+            return out, outcome
         self.n += 1
-        request = Request(f"listen-{self.n}", "voice", text=heard.command,
+        request = Request(f"listen-{self.n}", "voice", text=words,
                           dry_run=self.dry_run)
         outcome = core.handle(request)
         if self.question.ask(outcome) is not None:
