@@ -7,9 +7,9 @@ comes out. In between, in this order and only here:
    validated against its tool's schema (the caller validates what the model says), so
    every call is validated exactly once;
 2. confirm: a call to a tool marked ``confirm: true``, or one the caller is unsure of
-   (``model.ask_below``), is held under a token and asked back as a question
-   (:mod:`appliance.asking`) until it is confirmed, declined or expires; this is the only
-   place that state lives;
+   (``model.ask_below``) or made of words the recogniser doubts, is held under a token
+   and asked back as a question (:mod:`appliance.asking`) until it is confirmed, declined
+   or expires; this is the only place that state lives;
 3. act: the dispatcher carries the calls out in order, every failure a result.
 
 :meth:`RequestHandler.decide` and :meth:`RequestHandler.act` are separate so that the
@@ -120,8 +120,10 @@ class RequestHandler:
             return Outcome(request.id, text, error=str(exc), ms=decision.ms,
                            decide_ms=decision.ms, calls=calls)
         # In the order said; each is confirmed (or not) on its own, and reported. Calls the
-        # caller is unsure of are all asked back (a direct call has no confidence).
-        unsure = decision.confidence is not None and decision.confidence < self.ask_below
+        # caller is unsure of, or made of words the way in doubts, are all asked back (a
+        # direct call has no confidence).
+        unsure = request.unsure or (decision.confidence is not None
+                                    and decision.confidence < self.ask_below)
         results = tuple(self._run(request, text, call, unsure=unsure) for call in calls)
         return Outcome(request.id, text, calls=calls, results=results,
                        ms=decision.ms + (time.perf_counter() - t0) * 1000,

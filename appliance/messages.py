@@ -110,6 +110,9 @@ class Request:
     """Say what would be done, do nothing."""
     confirmed: bool = False
     """Calls to tools marked ``confirm: true`` run without waiting for a confirmation."""
+    unsure: bool = False
+    """The way in is unsure of the words (a transcript the recogniser doubts): every call
+    they lead to is asked back, as a call the tool caller is unsure of is."""
 
     @property
     def said(self) -> str:
@@ -128,6 +131,8 @@ class Request:
             out["dry_run"] = True
         if self.confirmed:
             out["confirmed"] = True
+        if self.unsure:
+            out["unsure"] = True
         return out
 
     @classmethod
@@ -138,7 +143,8 @@ class Request:
                    text=data.get("text"),
                    call=ToolCall(call["name"], call.get("arguments", {})) if call else None,
                    error=data.get("error"), dry_run=bool(data.get("dry_run", False)),
-                   confirmed=bool(data.get("confirmed", False)))
+                   confirmed=bool(data.get("confirmed", False)),
+                   unsure=bool(data.get("unsure", False)))
 
 
 @dataclass(frozen=True)

@@ -230,7 +230,8 @@ def attach(service: Service, config: Config, pins: SharedPins) -> None:
     holder: dict[str, asyncio.AbstractEventLoop] = {}
 
     async def request(heard: Heard) -> Outcome:
-        req = Request(new_id(), "voice", text=heard.command or "")
+        req = Request(new_id(), "voice", text=heard.command or "",
+                      unsure=heard.transcript.unsure)
         runner.publish(runner.topics.event("transcript"),
                        json.dumps({"id": req.id, "text": req.text}))
         return await runner.submit(req)

@@ -107,6 +107,21 @@ def test_an_unsure_call_is_asked_back_and_a_yes_runs_it_once(config: Config,
     core.close()
 
 
+def test_words_the_way_in_doubts_are_asked_back_however_sure_the_caller(
+        config: Config, factory: MockFactory) -> None:
+    core = core_for(config, factory)
+    sure = Decision("x", calls=(BEDROOM_ON,), confidence=0.99)
+    request = Request("d1", "voice", text="bedroom light on", unsure=True)
+    assert Request.from_dict(request.to_dict()) == request  # the journal keeps it
+    held = core.act(request, sure)
+    assert held.held and held.result is not None
+    assert held.result.said == "should I turn on the bedroom light?"
+    assert 22 not in factory.pins  # nothing done until a yes
+    assert core.confirm("d1").ok
+    factory.pin(22).assert_states([False, True])
+    core.close()
+
+
 def test_a_no_drops_the_held_calls_and_nothing_is_done(config: Config,
                                                        factory: MockFactory) -> None:
     core = core_for(config, factory)

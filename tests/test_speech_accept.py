@@ -11,7 +11,7 @@ from appliance.speech.grammar import CommandGrammar
 from appliance.speech.heard import Heard
 from appliance.speech.pipeline import VoicePipeline, make_recognizer
 from appliance.speech.settings import SpeechSettings
-from appliance.speech.stt import without_restarts
+from appliance.speech.stt import MIN_CONFIDENCE, REPHRASED_CONFIDENCE, Word, without_restarts
 from appliance.speech.wav import frames_of, read_wav
 from tests.speech import say
 
@@ -65,6 +65,28 @@ def test_speech_outside_the_domain_is_refused_with_a_reason(home_config, wavs) -
     # What passes goes to the tool caller, which may still find no call in it (the
     # out-of-domain test in test_listen.py); most is refused here.
     assert len(refused) >= 3, refused
+
+
+def test_words_the_recogniser_doubts_go_on_to_be_asked_back(home_config) -> None:  # type: ignore[no-untyped-def]
+    recognizer = make_recognizer(SpeechSettings(), home_config.tools)
+
+    def verdict(text: str, confidence: float):  # type: ignore[no-untyped-def]
+        words = [Word(w, i * 0.3, i * 0.3 + 0.25, confidence)
+                 for i, w in enumerate(text.split())]
+        recognizer._start_clock()
+        return recognizer._verdict(words, 0.0)
+
+    # Off the phrasings and between the two thresholds: passed on, marked unsure.
+    doubted = verdict("kill the hallway light", (MIN_CONFIDENCE + REPHRASED_CONFIDENCE) / 2)
+    assert doubted.text == "kill the hallway light" and doubted.unsure
+    assert doubted.rejected is None
+    sure = verdict("kill the hallway light", REPHRASED_CONFIDENCE + 0.05)
+    assert sure.text and not sure.unsure
+    # One of the phrasings is sure enough as it is; below the floor nothing passes.
+    assert not verdict("turn on the kitchen light", MIN_CONFIDENCE + 0.05).unsure
+    low = verdict("kill the hallway light", MIN_CONFIDENCE - 0.05)
+    assert low.text == "" and "unsure what was said" in (low.rejected or "")
+    recognizer.close()
 
 
 def test_heard_reports_confidence_and_alternatives(home_config, wavs) -> None:  # type: ignore[no-untyped-def]

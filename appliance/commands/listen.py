@@ -112,7 +112,7 @@ class _Actor:
             out["result"] = outcome.result.to_dict() if outcome.result else None
             return out, outcome
         self.n += 1
-        request = Request(f"listen-{self.n}", "voice", text=words,
+        request = Request(f"listen-{self.n}", "voice", text=words, unsure=t.unsure,
                           dry_run=self.dry_run)
         outcome = core.handle(request)
         if self.question.ask(outcome) is not None:

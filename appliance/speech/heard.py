@@ -56,4 +56,5 @@ class Heard:
             "stt_ms": {"final": round(self.transcript.final_ms, 1),
                        "total": round(self.transcript.decode_ms, 1)},
             "stt_rtf": round(self.rtf, 3), "wait_ms": round(self.wait_ms, 1),
+            **({"unsure": True} if self.transcript.unsure else {}),
         }

@@ -261,13 +261,14 @@ class VoicePipeline:
                     yield self._decide(value, self.recognizer.end())
 
     def _check(self, pause_ms: int) -> None:
-        """A pause: when the words so far make a complete call, end the utterance soon."""
+        """A pause: when the words so far make a complete call, end the utterance soon
+        (words the recogniser doubts wait for the whole silence: more may make it sure)."""
         t = time.perf_counter()
         transcript = self.recognizer.peek()
         words = transcript.text
         if self.wake is not None:
             words = _strip_wake(transcript, self.wake.phrase).text
-        ok = bool(words) and words.split()[-1] not in OPEN_ENDS \
+        ok = bool(words) and not transcript.unsure and words.split()[-1] not in OPEN_ENDS \
             and not set(words.split()) <= FILLER_WORDS \
             and self.complete is not None and self.complete(words)
         spent = pause_ms + (time.perf_counter() - t) * 1000

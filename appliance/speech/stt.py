@@ -59,10 +59,12 @@ spoken development sentences and 24 other ones (espeak-ng, pocketsphinx): every 
 transcript had 0.57 or more, half the other speech less."""
 
 REPHRASED_CONFIDENCE = 0.8
-"""A transcript that is none of the phrasings needs this much: a misheard command is more
-often off the phrasings than on them. tools/bench_voice (592 utterances, 9 voices, clean and
-noisy; chosen on that run, so optimistic): clean, 68% right / 18% wrong actions at 0.7,
-68% / 9.5% at 0.8, 55% / 3.4% at 0.9, 43% / 2.0% with ``accept: phrasings``."""
+"""A transcript that is none of the phrasings needs this much to be acted on at once; with
+less (and at least :data:`MIN_CONFIDENCE`) its call is asked back (``Transcript.unsure``): a
+misheard command is more often off the phrasings than on them. Acted on at once,
+tools/bench_voice (592 utterances, 9 voices, clean and noisy; chosen on that run, so
+optimistic): clean, 68% right / 18% wrong actions at 0.7, 68% / 9.5% at 0.8, 55% / 3.4% at
+0.9, 43% / 2.0% with ``accept: phrasings``."""
 
 ACCEPT = ("meaning", "phrasings")
 
@@ -107,6 +109,10 @@ class Transcript:
     """Other hypotheses, best first (N-best), where the engine gives them cheaply."""
     words: tuple[Word, ...] = ()
     """The words of ``heard`` with their times (from the start of the utterance)."""
+    unsure: bool = False
+    """Passed on, but the engine is not sure of the words: none of the tools' phrasings and
+    less confidence than :data:`REPHRASED_CONFIDENCE`. A call they lead to is asked back
+    ("should I ...?"), never done at once."""
 
     def without_words_before(self, seconds: float) -> Transcript:
         """The same transcript without the words whose middle is before ``seconds``."""
@@ -152,7 +158,6 @@ class _Timed:
 
     def _verdict(self, words: list[Word], final_s: float,
                  alternatives: tuple[str, ...] = ()) -> Transcript:
-        timing = {"final_ms": final_s * 1000, "decode_ms": (self._decode_s + final_s) * 1000}
         unknown = any(w.text == "[unk]" for w in words)
         words = [w for w in words if w.text != "[unk]"]
         heard = " ".join(w.text for w in words)
@@ -160,7 +165,8 @@ class _Timed:
                        if w.confidence is not None and w.text not in OPTIONAL]
         confidence = sum(confidences) / len(confidences) if confidences else None
         out = Transcript(heard, heard, None, confidence=confidence,
-                         alternatives=alternatives, words=tuple(words), **timing)
+                         alternatives=alternatives, words=tuple(words),
+                         final_ms=final_s * 1000, decode_ms=(self._decode_s + final_s) * 1000)
         if unknown:
             return replace(out, text="", rejected="words outside this appliance's vocabulary")
         if not heard or self.grammar is None:
@@ -191,9 +197,8 @@ class _Timed:
             if self.accept == "phrasings":
                 return replace(out, text="", rejected="not one of this appliance's phrasings")
             if confidence is not None and confidence < REPHRASED_CONFIDENCE:
-                return replace(out, text="", rejected=f"not one of the phrasings, and not sure "
-                                                      f"enough to pass it on (confidence "
-                                                      f"{confidence:.2f})")
+                # Misheard more often than not: passed on to be asked back, never done.
+                return replace(out, unsure=True)
         return out
 
 
