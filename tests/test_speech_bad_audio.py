@@ -154,6 +154,10 @@ def test_two_commands_in_one_breath(tmp_path: Path, pipeline: VoicePipeline) -> 
     forced = recognizer._verdict([Word(w, 0, 0, 1.0) for w in
                                   ["lock", "lock", "the", "front", "door", "door", "open"]], 0.0)
     assert forced.text == "" and "more than once" in (forced.rejected or "")
+    # A small word said twice is one command all the same.
+    roast = "set a timer for forty five minutes for the roast"
+    twice = recognizer._verdict([Word(w, 0, 0, 1.0) for w in roast.split(" ")], 0.0)
+    assert twice.text == roast, twice
 
 
 def test_write_helper_round_trips(tmp_path: Path) -> None:
