@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from appliance.caller.quantifiers import expand
+from collections.abc import Sequence
+
+from appliance.caller.grammar import CALL_PREFIX, walk_calls
+from appliance.caller.grounding import Said
+from appliance.caller.prompt import END_CALL, START_RESPONSE
+from appliance.caller.quantifiers import expand, quantified
 from appliance.messages import ToolCall
+from appliance.tools import ESCAPE
 
 ROOMS = ["kitchen", "living room", "bedroom", "bathroom", "hallway", "garage"]
 
@@ -45,3 +51,50 @@ def test_nothing_is_expanded_without_a_plain_quantifier(home_config) -> None:  #
     # Not an enum: a song is not expanded.
     music = (ToolCall("play_music", {"query": "the beatles"}),)
     assert expand(music, "play all the beatles songs", tools, 8) == music
+
+
+class _Text:
+    """A grammar driver that writes a known text (no model): what the walker asks is kept."""
+
+    def __init__(self, target: str) -> None:
+        self.target, self.cursor = target, 0
+        self.asked: list[tuple[str, ...]] = []
+
+    def choose(self, alternatives: Sequence[str], *, weighed: bool = True) -> int:
+        self.asked.append(tuple(alternatives))
+        i = next(i for i, a in enumerate(alternatives) if self.target.startswith(a, self.cursor))
+        self.cursor += len(alternatives[i])
+        return i
+
+    def force(self, text: str) -> None:
+        assert self.target.startswith(text, self.cursor), (text, self.target[self.cursor:])
+        self.cursor += len(text)
+
+    def free_string(self, *, required: bool) -> str:
+        raise AssertionError("no free text here")
+
+    def number(self, *, integer: bool, negative: bool, follow: Sequence[str]) -> str:
+        raise AssertionError("no number here")
+
+
+def _lights(*rooms: str) -> str:
+    return CALL_PREFIX.join(f"set_light{{room:{ESCAPE}{r}{ESCAPE},state:{ESCAPE}off{ESCAPE}}}"
+                            f"{END_CALL}" for r in rooms) + START_RESPONSE
+
+
+def test_a_listing_alone_is_not_asked_for_more_calls(home_config) -> None:  # type: ignore[no-untyped-def]
+    # The listing makes one call per room, so whether the model would name more rooms is
+    # not asked (its doubt about how many is not doubt about the request).
+    tools = list(home_config.tools)
+    for request in ("switch off every light", "turn off all the lights"):
+        said = Said(request, listing=quantified(request))
+        driver = _Text(_lights("kitchen", "bedroom"))
+        assert [t.name for t in walk_calls(driver, tools, max_calls=8, said=said)] == \
+            ["set_light"]
+        assert (CALL_PREFIX, START_RESPONSE) not in driver.asked, request
+    # Joined to something else, it is asked: another tool may follow.
+    request = "turn off all the lights and lock the front door"
+    said = Said(request, listing=quantified(request))
+    driver = _Text(_lights("kitchen", "bedroom"))
+    assert len(walk_calls(driver, tools, max_calls=8, said=said)) == 2
+    assert (CALL_PREFIX, START_RESPONSE) in driver.asked

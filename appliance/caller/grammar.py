@@ -72,9 +72,17 @@ def required_keys(schema: Mapping[str, Any]) -> set[str]:
 def walk_calls(d: Driver, tools: Sequence[Tool], *, max_calls: int = 1,
                said: Said | None = None) -> list[Tool]:
     """One call, then (up to ``max_calls``) another each time the model opens one. With
-    ``said``, optional arguments are grounded in the request (:mod:`.grounding`)."""
+    ``said``, optional arguments are grounded in the request (:mod:`.grounding`); and a
+    request that lists and joins nothing else ("turn off all the lights") ends after the
+    first call whose listed value it replaces: the listing makes the other calls
+    (:mod:`.quantifiers`), so whether the model would write them is not asked (a 270M
+    model is unsure how many rooms to name, and its doubt is not about the request)."""
     chosen = [walk_call(d, tools, said)]
-    while len(chosen) < max_calls and d.choose([CALL_PREFIX, START_RESPONSE]) == 0:
+    while len(chosen) < max_calls:
+        if said is not None and said.listing and said.listed and not said.joined:
+            break
+        if d.choose([CALL_PREFIX, START_RESPONSE]) != 0:
+            break
         chosen.append(walk_call(d, tools, said))
     return chosen
 

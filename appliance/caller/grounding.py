@@ -45,6 +45,9 @@ from appliance.errors import CallError
 from appliance.messages import ToolCall
 from appliance.tools import Tool, Toolbox
 
+JOINING = frozenset({"and", "then", "also", "plus", "too"})
+"""Words that join one request to another in a sentence."""
+
 NUMBER_WORDS = frozenset({"single", "double", "triple", "quad", "quadruple", "twice", "once"})
 """Words that are numbers without digits ("a double shot": 2)."""
 
@@ -59,6 +62,9 @@ class Said:
         self._claimed: set[int] = set()
         self.listing = listing
         """The request asks for every value of something (:func:`.quantifiers.quantified`)."""
+        self.joined = bool(JOINING.intersection(self.tokens))
+        """The request joins several things ("... and lock the door"): a listing in it may
+        be followed by a call of another tool."""
         self.listed = 0
         """How many choices the listing replaces (see :meth:`listed_key`)."""
         self.leads: Mapping[str, frozenset[str]] = {}
