@@ -73,7 +73,7 @@ def phrase(tool: Tool, call: ToolCall) -> str:
     same = sorted((e for e in tool.examples if set(e.arguments) == set(call.arguments)),
                   key=lambda e: -sum(e.arguments[k] == v for k, v in call.arguments.items()))
     for example in same:
-        if len(example.spans()) == len(example.arguments):  # every value is said
+        if len(example.spans) == len(example.arguments):  # every value is said
             return example.filled({k: _spoken(v) for k, v in call.arguments.items()})
     named = tool.name.replace("_", " ")
     args = ", ".join(f"{k.replace('_', ' ')} {_spoken(v)}" for k, v in call.arguments.items())

@@ -8,6 +8,7 @@ decoding grammar (:mod:`appliance.caller.grammar`), argument validation
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -50,7 +51,8 @@ class Example:
     say: str
     arguments: Mapping[str, Any] = field(default_factory=dict)
 
-    def spans(self) -> dict[str, tuple[int, int]]:
+    @functools.cached_property
+    def spans(self) -> Mapping[str, tuple[int, int]]:
         """Where :attr:`say` says each argument's value: its first whole-word,
         case-insensitive occurrence that no value found before overlaps, longest values
         first (so "living room" is found before "room"). An argument whose value is not
@@ -69,8 +71,7 @@ class Example:
         """:attr:`say` with the value of each argument in ``said`` (where :meth:`spans`
         finds it) replaced by ``said[key]``."""
         text = self.say
-        spans = self.spans()
-        for key, (start, end) in sorted(spans.items(), key=lambda kv: -kv[1][0]):
+        for key, (start, end) in sorted(self.spans.items(), key=lambda kv: -kv[1][0]):
             if key in said:
                 text = text[:start] + said[key] + text[end:]
         return text

@@ -253,7 +253,6 @@ def attach(service: Service, config: Config, pins: SharedPins) -> None:
             log.error("speech: confirmation of %s not finished: %s", request_id, exc)
             return None
 
-
     try:
         factory = pins.factory
     except ApplianceError as exc:

@@ -149,7 +149,7 @@ def test_a_phrasings_values_become_slots_where_they_are_said() -> None:
     assert template_of(example) == ("put the {room} in {mode} mode",
                                     {"room": "kitchen", "mode": "room"})
     example = Example("warm the living room", {"area": "living room", "what": "room"})
-    assert example.spans() == {"area": (9, 20)}  # "room" is said only inside the area
+    assert example.spans == {"area": (9, 20)}  # "room" is said only inside the area
     assert template_of(example) == ("warm the {area}", {"area": "living room"})
     assert Example("Kitchen on", {"room": "kitchen"}).filled({"room": "hall"}) == "hall on"
 

@@ -99,9 +99,8 @@ ARITHMETIC = ["what's {a} times {b}", "what is {a} plus {b}", "how much is {a} m
 def template_of(example: Example) -> tuple[str, dict[str, str]]:
     """An example phrasing as a template: each argument value it says becomes ``{key}``;
     and those values by key, as said."""
-    spans = example.spans()
-    template = example.filled({key: "{" + key + "}" for key in spans})
-    return template, {key: str(example.arguments[key]) for key in spans}
+    template = example.filled({key: "{" + key + "}" for key in example.spans})
+    return template, {key: str(example.arguments[key]) for key in example.spans}
 
 
 def _values(schema: Mapping[str, Any], rng: random.Random, count: int) -> list[Any]:

@@ -123,9 +123,9 @@ class Transcript:
     words: tuple[Word, ...] = ()
     """The words of ``heard`` with their times (from the start of the utterance)."""
     unsure: bool = False
-    """Passed on, but the engine is not sure of the words: none of the tools' phrasings and
-    less confidence than :data:`REPHRASED_CONFIDENCE`. A call they lead to is asked back
-    ("should I ...?"), never done at once."""
+    """Passed on, but the engine is not sure of the words: less confidence than
+    :data:`MIN_CONFIDENCE`, or than :data:`REPHRASED_CONFIDENCE` for none of the tools'
+    phrasings. A call they lead to is asked back ("should I ...?"), never done at once."""
 
     def without_words_before(self, seconds: float) -> Transcript:
         """The same transcript without the words whose middle is before ``seconds``."""
