@@ -39,7 +39,8 @@ def test_nothing_is_expanded_without_a_plain_quantifier(home_config) -> None:  #
     one = (_light("kitchen", "off"),)
     for said in ("turn off the kitchen light",                 # no quantifier
                  "turn off all the lights in the kitchen",     # the value was said
-                 "turn off all the lights except the kitchen",  # an exception
+                 "turn off all the other lights",              # other than what?
+                 "turn off all the lights but quickly",        # leaves no value out
                  "turn off the light every morning",           # time, not rooms
                  "all right turn off the light",               # an idiom
                  "turn the kitchen light all the way off"):    # "all the way": how much
@@ -51,6 +52,23 @@ def test_nothing_is_expanded_without_a_plain_quantifier(home_config) -> None:  #
     # Not an enum: a song is not expanded.
     music = (ToolCall("play_music", {"query": "the beatles"}),)
     assert expand(music, "play all the beatles songs", tools, 8) == music
+
+
+def test_values_named_after_an_exception_are_left_out(home_config) -> None:  # type: ignore[no-untyped-def]
+    tools = home_config.tools
+    # Whatever room the model named (it often names the excepted one), the listing is
+    # every room but those after the exception word.
+    for said in ("switch on every light except the garage",
+                 "turn on all the lights but not the garage",
+                 "all lights on apart from the garage"):
+        for model_room in ("garage", "kitchen"):
+            assert expand([_light(model_room, "on")], said, tools, 8) == tuple(
+                _light(r, "on") for r in ROOMS if r != "garage"), (said, model_room)
+        assert quantified(said)
+    two = expand([_light("bedroom", "off")],
+                 "turn off all the lights except the kitchen and the hallway", tools, 8)
+    assert [c.arguments["room"] for c in two] == ["living room", "bedroom", "bathroom", "garage"]
+    assert not quantified("not all the lights")
 
 
 class _Text:

@@ -29,7 +29,7 @@ from appliance.caller.declared import Grounds, undeclared_action
 from appliance.caller.decoder import LiveDriver, Vocab, first_choice
 from appliance.caller.engine import Engine
 from appliance.caller.grammar import CALL_PREFIX, walk_calls, walk_clarification
-from appliance.caller.grounding import Said, ground, question, without_repeats
+from appliance.caller.grounding import JOINING, Said, ground, question, without_repeats
 from appliance.caller.prompt import MIN_CONTEXT, context_for, counts_in_minutes
 from appliance.caller.syntax import parse_calls
 from appliance.english import (
@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 MAX_UTTERANCE_CHARS = 1000
 # Words without which a request is one call: only with one of them is the model asked
 # whether another call follows (that question costs an eval).
-SEVERAL = quantifiers.QUANTIFIERS | {"and", "then", "also", "plus", "too"}
+SEVERAL = quantifiers.QUANTIFIERS | JOINING
 StringMode = Literal["words", "free"]
 
 

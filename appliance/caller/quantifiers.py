@@ -6,10 +6,12 @@ has a quantifier and a call holds exactly one enum argument whose value the requ
 not say, that call becomes one call per value of the enum, in the order the tool declares
 them ("turn off all the lights" -> ``set_light`` for each room, ``state: off`` in each). A
 tool that declares a value for all ("all", "everywhere", "whole house") is left to the
-model: that value is the call. Nothing is expanded when the request makes an exception
-("all the lights except the kitchen"), when the enum value was said ("all the lights in
-the kitchen": one call), or when more than one enum argument is unsaid (the quantifier is
-ambiguous).
+model: that value is the call. Values named after "except", "but", "apart from",
+"besides" or "excluding" are left out ("all the lights except the garage": the five other
+rooms), whatever the model chose (it often names the excepted room). Nothing is expanded
+when the exception names no value, for "other" or "not" ("all the other lights"), when
+the enum value was said before any exception ("all the lights in the kitchen": one call),
+or when more than one enum argument is unsaid (the quantifier is ambiguous).
 """
 
 from __future__ import annotations
@@ -23,8 +25,12 @@ from appliance.tools import Toolbox
 QUANTIFIERS = frozenset({"all", "every", "everything", "everywhere", "both", "each"})
 """Words that ask for every value of something."""
 
-EXCEPTIONS = frozenset({"except", "but", "apart", "besides", "excluding", "other", "not"})
-"""Words that take some values out again: then the model's calls stand."""
+EXCEPTIONS = frozenset({"except", "but", "apart", "besides", "excluding"})
+"""Words after which the request names values to leave out of the listing."""
+
+UNSURE = frozenset({"other", "not"})
+"""Words before an exception that leave the listing to the model: "all the other lights"
+(other than what?), "not all the lights"."""
 
 TIMES = frozenset({"morning", "day", "days", "night", "evening", "afternoon", "week", "weekday",
                    "weekend", "hour", "minute", "second", "time", "times", "month", "year",
@@ -43,16 +49,25 @@ def said(value: str, words: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(value.lower())}s?(?!\w)", words) is not None
 
 
-def quantified(heard: str) -> bool:
-    """Whether the request asks for every value of something, with no exception."""
+def _parts(heard: str) -> tuple[list[str], list[str]]:
+    """The request's words before its first exception word, and the words after it."""
     tokens = re.findall(r"[\w']+", heard.lower())
-    return not EXCEPTIONS.intersection(tokens) and any(
-        t in QUANTIFIERS and _about_things(tokens[i + 1:]) for i, t in enumerate(tokens))
+    cut = next((i for i, t in enumerate(tokens) if t in EXCEPTIONS), len(tokens))
+    return tokens[:cut], tokens[cut + 1:]
+
+
+def quantified(heard: str) -> bool:
+    """Whether the request asks for every value of something (some maybe left out after an
+    exception word)."""
+    before, _ = _parts(heard)
+    return not UNSURE.intersection(before) and any(
+        t in QUANTIFIERS and _about_things(before[i + 1:]) for i, t in enumerate(before))
 
 
 def expands(call: ToolCall, heard: str, toolbox: Toolbox) -> bool:
     """Whether :func:`expand` makes ``call`` (of a quantified request) into several."""
-    return len(_each(call, heard.lower(), toolbox)) > 1
+    before, after = _parts(heard)
+    return len(_each(call, " ".join(before), " ".join(after), toolbox)) > 1
 
 
 def expand(calls: Sequence[ToolCall], heard: str, toolbox: Toolbox,
@@ -60,10 +75,10 @@ def expand(calls: Sequence[ToolCall], heard: str, toolbox: Toolbox,
     """``calls`` with each quantified one expanded over its enum (see the module)."""
     if not quantified(heard):
         return tuple(calls)
-    words = heard.lower()
+    before, after = (" ".join(p) for p in _parts(heard))
     out: list[ToolCall] = []
     for call in calls:
-        for made in _each(call, words, toolbox):
+        for made in _each(call, before, after, toolbox):
             if made not in out:
                 out.append(made)
     return tuple(out[:max_calls])
@@ -75,7 +90,9 @@ def _about_things(after: list[str]) -> bool:
     return not rest or rest[0] not in TIMES
 
 
-def _each(call: ToolCall, words: str, toolbox: Toolbox) -> list[ToolCall]:
+def _each(call: ToolCall, words: str, left_out: str, toolbox: Toolbox) -> list[ToolCall]:
+    """``call`` once per value of its one enum argument that ``words`` (the request up to
+    an exception) do not say, but for the values ``left_out`` names."""
     if call.name not in toolbox:
         return [call]
     props = toolbox[call.name].properties
@@ -88,4 +105,7 @@ def _each(call: ToolCall, words: str, toolbox: Toolbox) -> list[ToolCall]:
     values = [v for v in props[name]["enum"] if isinstance(v, str)]
     if any(v.lower() in ALL_VALUES for v in values):
         return [call]  # the tool has its own "all": the model's choice stands
-    return [ToolCall(call.name, {**call.arguments, name: v}) for v in values]
+    kept = [v for v in values if not said(v, left_out)]
+    if left_out and len(kept) == len(values):
+        return [call]  # an exception that names none of them: the model's calls stand
+    return [ToolCall(call.name, {**call.arguments, name: v}) for v in kept]
