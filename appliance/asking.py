@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from appliance.english import POLITE_LEADS, POLITE_TAILS
 from appliance.messages import Outcome, ToolCall
 from appliance.tools import Tool
 
@@ -63,7 +64,20 @@ def question(tool: Tool, call: ToolCall) -> str:
     that says every argument the call has, the one sharing most of its values first ("turn
     on the kitchen light" for ``set_light(room=bedroom, state=on)``: "should I turn on the
     bedroom light?"); a tool whose examples do not fit is named with its arguments."""
-    return f"should I {phrase(tool, call)}?"
+    return f"{ASK}{phrase(tool, call)}?"
+
+
+ASK = "should I "
+
+
+def together(questions: Sequence[str]) -> str:
+    """The questions of one request's held calls as one ("should I turn off the kitchen
+    light and lock the front door?"): one yes answers them all."""
+    if len(questions) == 1 or not all(q.startswith(ASK) and q.endswith("?")
+                                      for q in questions):
+        return " ".join(questions)
+    asked = [q[len(ASK):-1] for q in questions]
+    return f"{ASK}{', '.join(asked[:-1])} and {asked[-1]}?"
 
 
 def phrase(tool: Tool, call: ToolCall) -> str:
@@ -74,10 +88,25 @@ def phrase(tool: Tool, call: ToolCall) -> str:
                   key=lambda e: -sum(e.arguments[k] == v for k, v in call.arguments.items()))
     for example in same:
         if len(example.spans) == len(example.arguments):  # every value is said
-            return example.filled({k: _spoken(v) for k, v in call.arguments.items()})
+            return _plain(example.filled({k: _spoken(v) for k, v in call.arguments.items()}))
     named = tool.name.replace("_", " ")
     args = ", ".join(f"{k.replace('_', ' ')} {_spoken(v)}" for k, v in call.arguments.items())
     return f"{named} with {args}" if args else named
+
+
+def _plain(text: str) -> str:
+    """A phrasing without the politeness around it: "can you unlock the front door for me"
+    asked back is "should I unlock the front door?"."""
+    changed = True
+    while changed:
+        changed = False
+        for lead in sorted(POLITE_LEADS, key=len, reverse=True):
+            if text.lower().startswith(lead + " ") and len(text) > len(lead) + 1:
+                text, changed = text[len(lead) + 1:], True
+        for tail in sorted(POLITE_TAILS, key=len, reverse=True):
+            if text.lower().endswith(" " + tail) and len(text) > len(tail) + 1:
+                text, changed = text[: -len(tail) - 1], True
+    return text
 
 
 def _spoken(value: object) -> str:

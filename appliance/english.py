@@ -53,6 +53,12 @@ ACTION_VERBS = frozenset({"pause", "unpause", "resume", "snooze", "rewind", "ski
                           "remind", "translate", "define", "spell", "email", "undo"})
 """Verbs of actions a home is asked for that a tool does only where its declaration says
 so ("pause the music", "add five minutes to the timer")."""
+POLITE_LEADS = ("please", "can you", "could you", "would you", "will you", "hey", "ok", "okay",
+                "i want to", "i'd like to", "go ahead and", "please can you")
+"""What people say before a command without changing it."""
+POLITE_TAILS = ("please", "now", "thanks", "thank you", "for me", "right now")
+"""What people say after a command without changing it."""
+
 OPTIONAL = frozenset({"the", "a", "an", "some", "my", "please", "to", "up", "down"})
 SYNONYMS = [["turn", "switch"], ["set", "make", "change"], ["close", "shut"],
             ["what's", "what is"], ["start", "begin"], ["light", "lights", "lamp", "lamps"],

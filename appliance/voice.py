@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from appliance.asking import Answering, OpenQuestion
+from appliance.asking import Answering, OpenQuestion, together
 from appliance.daemon.commands import new_id
 from appliance.daemon.service import Service
 from appliance.errors import ApplianceError, AudioError
@@ -193,8 +193,14 @@ def spoken(outcome: Outcome) -> str:
     if not outcome.calls and not outcome.error:
         return "sorry, I can't do that"  # no tool applies: never "done"
     parts: list[str] = []
+    # The questions of held calls are asked once, together, where the first one was.
+    asked = [r.said for r in outcome.results if r.pending_confirmation and r.said]
     for result in outcome.results:
-        words = result.said or result.done or result.error
+        if result.pending_confirmation and result.said:
+            words = together(asked) if asked else None
+            asked = []
+        else:
+            words = result.said or result.done or result.error
         if words and words not in parts:
             parts.append(words)
     if outcome.error:

@@ -60,6 +60,9 @@ def test_a_held_call_is_asked_in_the_tools_own_words(config: Config) -> None:
         == "switch the fan off"  # not "turn the fan up to off"
     assert phrase(tools["garage_door"], ToolCall("garage_door", {"action": "close"})) \
         == "close the garage"
+    # Without the politeness of the phrasing it came from ("can you ... for me").
+    unlock = ToolCall("lock_door", {"door": "front", "action": "unlock"})
+    assert question(tools["lock_door"], unlock) == "should I unlock the front door?"
     # No example says exactly these arguments: the tool and its arguments, named.
     odd = ToolCall("set_light", {"room": "garage"})
     assert phrase(tools["set_light"], odd) == "set light with room garage"

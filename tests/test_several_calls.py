@@ -102,3 +102,8 @@ def test_the_speaker_says_every_action_back_in_order() -> None:
     asks = Outcome("c", "start a timer", error="start_timer needs minutes: Length?")
     assert spoken(asks) == "start_timer needs minutes: Length?"
     assert spoken(Outcome("d", "tell me a joke")) == "sorry, I can't do that"
+    # Held calls are asked once, together: one yes answers them all.
+    held = Outcome("e", "x", calls=(KITCHEN_ON, BEDROOM_ON), results=tuple(
+        ActionResult("set_light", False, pending_confirmation=t, said=f"should I turn on the {r}?")
+        for t, r in (("t1", "kitchen light"), ("t2", "bedroom light"))))
+    assert spoken(held) == "should I turn on the kitchen light and turn on the bedroom light?"

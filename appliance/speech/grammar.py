@@ -25,14 +25,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from appliance.asking import NO, YES
-from appliance.english import LOOKALIKES, ONES, OPTIONAL, SYNONYMS, TEENS, TENS, spell_number
+from appliance.english import (
+    LOOKALIKES,
+    ONES,
+    OPTIONAL,
+    POLITE_LEADS,
+    POLITE_TAILS,
+    SYNONYMS,
+    TEENS,
+    TENS,
+    spell_number,
+)
 from appliance.tools import Tool
 
 log = logging.getLogger(__name__)
 
-PREFIXES = ["please", "can you", "could you", "would you", "will you", "hey", "ok", "okay",
-            "i want to", "i'd like to", "go ahead and", "please can you"]
-SUFFIXES = ["please", "now", "thanks", "thank you", "for me", "right now"]
+PREFIXES, SUFFIXES = list(POLITE_LEADS), list(POLITE_TAILS)
+"""Said around any phrasing."""
 
 Alternatives = list[list[str]]
 """A rule: alternatives, each a sequence of items (a word, or ``<rule>``)."""
