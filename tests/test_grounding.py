@@ -70,6 +70,27 @@ def test_a_value_the_words_do_not_give_is_asked_for_or_defaulted() -> None:
     assert unfounded(full, Said("full brightness in the bathroom"), tools) == (full, None)
 
 
+def test_a_number_cut_short_is_the_number_said_and_refused_out_of_bounds() -> None:
+    # The model stopped a digit early ("500": 50, inside the thermostat's 5-90) or lost the
+    # sign: the call carries what was said, so validation refuses it instead of acting.
+    grounds = Grounds.of(HOME.tools)
+
+    def heat(value: float) -> ToolCall:
+        return ToolCall("set_thermostat", {"temperature": value})
+
+    assert unfounded(heat(50), Said("set the thermostat to 500 degrees"), grounds) == (
+        heat(500), None)
+    assert unfounded(heat(3), Said("set the thermostat to minus 3"), grounds) == (heat(-3), None)
+    assert "greater than the maximum of 90" in str(
+        ground([heat(50)], Said("set the thermostat to 500 degrees"), grounds))
+    # Said as it is, or worked out from what was said, it stands.
+    for value, words in ((21, "set the thermostat to 21"), (50, "heat to 50 or 55"),
+                         (-3, "set the thermostat to minus 3")):
+        assert unfounded(heat(value), Said(words), grounds) == (heat(value), None), words
+    two_hours = ToolCall("start_timer", {"minutes": 120})
+    assert unfounded(two_hours, Said("set a timer for 2 hours"), grounds) == (two_hours, None)
+
+
 def test_an_action_no_declaration_names_is_no_tools() -> None:
     """ "pause the timer" where no tool pauses: no call; a home whose tool says "add" takes
     "add", and words that are not action verbs ("stop", "lock") are left to the model."""

@@ -48,6 +48,9 @@ from appliance.tools import Tool, Toolbox
 JOINING = frozenset({"and", "then", "also", "plus", "too"})
 """Words that join one request to another in a sentence."""
 
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+NEGATIVE = frozenset({"minus", "negative"})
+
 NUMBER_WORDS = frozenset({"single", "double", "triple", "quad", "quadruple", "twice", "once"})
 """Words that are numbers without digits ("a double shot": 2)."""
 
@@ -97,6 +100,20 @@ class Said:
 
     def has_number(self) -> bool:
         return any(t[0].isdigit() or t in NUMBER_WORDS for t in self.tokens)
+
+    def meant_number(self, value: float) -> float | None:
+        """The number the request says where the model wrote ``value`` short of it: "500"
+        for 50 (it stopped a digit early), -3 for "minus 3"; ``None`` when ``value`` is
+        said as it is, or no said number fits."""
+        said = [(i, t) for i, t in enumerate(self.tokens) if NUMBER.fullmatch(t)]
+        written = f"{value:g}"
+        if any(t == written for _, t in said) and value >= 0:
+            for i, t in said:
+                if t == written and i and self.tokens[i - 1] in NEGATIVE:
+                    return -float(t)
+            return None
+        longer = [t for _, t in said if t.startswith(written) and t != written]
+        return float(longer[0]) if len(longer) == 1 else None
 
     def offers(self, schema: Mapping[str, Any]) -> bool:
         """Whether an optional argument of ``schema`` could have been said."""
@@ -177,6 +194,8 @@ def without_repeats(calls: Sequence[ToolCall], heard: str,
 def unfounded(call: ToolCall, said: Said, grounds: Grounds) -> tuple[ToolCall, str | None]:
     """What the words do not give: a number where the request says none, or free text made
     only of the tool's own phrasing ("what's the weather like": ``location: the weather``).
+    A number the model wrote short of the one said ("500 degrees": 50; "minus 3": 3) is the
+    one said, so that validation refuses it rather than acting on another.
     Such a value is dropped where the parameter has a ``default``; the required parameter
     whose value is unfounded is returned (then the caller asks for it instead of acting)."""
     if call.name not in grounds.toolbox:
@@ -190,6 +209,10 @@ def unfounded(call: ToolCall, said: Said, grounds: Grounds) -> tuple[ToolCall, s
         kind = schema.get("type", "string")
         if kind in ("integer", "number") and "enum" not in schema:
             bad = not said.has_number() and not AMOUNT_WORDS.intersection(said.tokens)
+            meant = said.meant_number(value) if isinstance(value, (int, float)) \
+                and not isinstance(value, bool) else None
+            if meant is not None:  # validated below as said: "500 is more than 90"
+                args[key] = int(meant) if meant.is_integer() else meant
         elif kind == "string" and "enum" not in schema and isinstance(value, str):
             bad = set(re.findall(r"[\w']+", value.lower())) <= plain
         else:
