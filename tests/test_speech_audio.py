@@ -187,7 +187,7 @@ def _logp(model, context: tuple[str, ...], w: str) -> float:  # type: ignore[no-
 
 
 def test_pocketsphinx_loads_the_command_model(home_config) -> None:  # type: ignore[no-untyped-def]
-    from appliance.speech.stt import PocketsphinxRecognizer
+    from appliance.speech.pocketsphinx_engine import PocketsphinxRecognizer
 
     rec = PocketsphinxRecognizer((list(home_config.tools), "computer"))
     assert rec.grammar is not None and rec.grammar.accepts("computer lock the back door")

@@ -146,7 +146,8 @@ def test_two_commands_in_one_breath(tmp_path: Path, pipeline: VoicePipeline) -> 
     [heard] = _run(pipeline, samples(say(two, tmp_path / "two.wav", pad=(0.3, 1.0))))
     assert heard.command == two, heard
     # Words forced onto a few commands are not (the same words said again and again).
-    from appliance.speech.stt import PocketsphinxRecognizer, Word
+    from appliance.speech.pocketsphinx_engine import PocketsphinxRecognizer
+    from appliance.speech.stt import Word
 
     recognizer = pipeline.recognizer
     assert isinstance(recognizer, PocketsphinxRecognizer)

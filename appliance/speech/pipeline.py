@@ -39,9 +39,10 @@ from appliance.messages import Decision
 from appliance.speech.endpoint import AnyEndpointer, make_endpointer
 from appliance.speech.grammar import PREFIXES, SUFFIXES
 from appliance.speech.heard import Heard
+from appliance.speech.pocketsphinx_engine import PocketsphinxRecognizer
 from appliance.speech.segments import Utterance
 from appliance.speech.settings import SpeechSettings
-from appliance.speech.stt import PocketsphinxRecognizer, Recognizer, Transcript
+from appliance.speech.stt import Recognizer, Transcript
 from appliance.speech.vad import VoiceActivity
 from appliance.speech.vosk_engine import VoskRecognizer
 from appliance.speech.wakeword import (
