@@ -94,16 +94,21 @@ def phrase(tool: Tool, call: ToolCall) -> str:
     return f"{named} with {args}" if args else named
 
 
+_LEADS = sorted(POLITE_LEADS, key=len, reverse=True)
+_TAILS = sorted(POLITE_TAILS, key=len, reverse=True)
+"""Longest first, so that "could you please" goes before "could you"."""
+
+
 def _plain(text: str) -> str:
     """A phrasing without the politeness around it: "can you unlock the front door for me"
     asked back is "should I unlock the front door?"."""
     changed = True
     while changed:
         changed = False
-        for lead in sorted(POLITE_LEADS, key=len, reverse=True):
+        for lead in _LEADS:
             if text.lower().startswith(lead + " ") and len(text) > len(lead) + 1:
                 text, changed = text[len(lead) + 1:], True
-        for tail in sorted(POLITE_TAILS, key=len, reverse=True):
+        for tail in _TAILS:
             if text.lower().endswith(" " + tail) and len(text) > len(tail) + 1:
                 text, changed = text[: -len(tail) - 1], True
     return text

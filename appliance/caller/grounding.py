@@ -98,14 +98,18 @@ class Said:
         free = [t for i, t in enumerate(self.tokens) if i not in self._claimed]
         return bool(words) and all(any(_like(w, t) for t in free) for w in words)
 
+    def numbers(self) -> list[tuple[int, str]]:
+        """The request's numbers written in digits, with their places."""
+        return [(i, t) for i, t in enumerate(self.tokens) if NUMBER.fullmatch(t)]
+
     def has_number(self) -> bool:
-        return any(t[0].isdigit() or t in NUMBER_WORDS for t in self.tokens)
+        return bool(self.numbers()) or bool(NUMBER_WORDS.intersection(self.tokens))
 
     def meant_number(self, value: float) -> float | None:
         """The number the request says where the model wrote ``value`` short of it: "500"
         for 50 (it stopped a digit early), -3 for "minus 3"; ``None`` when ``value`` is
         said as it is, or no said number fits."""
-        said = [(i, t) for i, t in enumerate(self.tokens) if NUMBER.fullmatch(t)]
+        said = self.numbers()
         written = f"{value:g}"
         if any(t == written for _, t in said) and value >= 0:
             for i, t in said:
