@@ -148,7 +148,8 @@ def run_home(caller: ToolCaller, rows: Iterable[dict[str, Any]], tally: Tally, *
         why = verdict.reason or d.error or (
             f"asked back ({d.confidence:.2f} < {ask_below:g})" if asked else None)
         tally.add(category, ok, {"text": row["text"], "expected": want or None,
-                                 "got": shown, "why": why})
+                                 "got": shown, "why": why, "asked": asked,
+                                 "confidence": d.confidence})
         overall = "no tool" if not want else "tool"
         tally.add(f"all ({overall})", ok)
         behaviour = category if category in BEHAVIOURS else "single" if want else "no tool"
