@@ -5,6 +5,7 @@ from __future__ import annotations
 from appliance.caller.declared import (
     Grounds,
     elsewhere,
+    outweighed,
     undeclared_action,
     unrelated,
     vocabulary,
@@ -134,7 +135,11 @@ def test_free_text_that_names_another_tools_thing_is_no_value() -> None:
         "query='the kitchen' is no value of play_music"
     heard = "brighten the kitchen all the way"
     way = ToolCall("play_music", {"query": "the way"})
-    assert ground([light_on, kitchen, way], Said(heard, grounds=grounds), grounds) == (light_on,)
+    # (and set_light is no answer to "brighten" either: :func:`outweighed`)
+    assert ground([light_on, kitchen, way], Said(heard, grounds=grounds), grounds) == (
+        "set_light: the request says brighten as set_brightness does, and nothing of "
+        "set_light's own; play_music: query='the kitchen' is no value of play_music; "
+        "play_music: query='the way' is no value of play_music")
     jazz = ToolCall("play_music", {"query": "jazz"})
     assert ground([light_on, jazz], Said("kitchen light on and play jazz", grounds=grounds),
                   grounds) == (light_on, jazz)
@@ -146,6 +151,49 @@ def test_free_text_that_names_another_tools_thing_is_no_value() -> None:
         str(HOME.tools["start_timer"].properties["minutes"]["description"]) + "?"
     bad = ground([ToolCall("set_fan", {"speed": "warp"})], None, grounds)
     assert isinstance(bad, str) and "set_fan" in bad and "warp" in bad
+
+
+def test_a_call_whose_request_is_another_tools_is_not_made() -> None:
+    """ "set a timer for the eggs" once became cancel_timer(eggs) and "dim the lights in the
+    bedroom" set_light(bedroom, on): each says a word only another tool claims ("set",
+    "dim") and nothing only the call's tool does. A word of the call's own name stands for
+    it ("lower the garage" is garage_door's, though "lower" is set_brightness's word), and so
+    does any word the other tool lacks ("turn the kitchen light off")."""
+    grounds = Grounds.of(HOME.tools)
+    cancel = ToolCall("cancel_timer", {"label": "eggs"})
+    assert outweighed(cancel, Said("set a timer for the eggs").tokens, grounds) == \
+        "the request says set as start_timer does, and nothing of cancel_timer's own"
+    assert outweighed(cancel, Said("cancel the timer for the eggs").tokens, grounds) is None
+    on = ToolCall("set_light", {"room": "bedroom", "state": "on"})
+    assert outweighed(on, Said("dim the lights in the bedroom").tokens, grounds) is not None
+    assert outweighed(on, Said("turn the bedroom light on").tokens, grounds) is None
+    close = ToolCall("garage_door", {"action": "close"})
+    assert outweighed(close, Said("lower the garage").tokens, grounds) is None
+    # Only a request about one thing is weighed: "and" joins another's words to it.
+    joined = Said("set a timer for the eggs and cancel the tea timer", grounds=grounds)
+    assert ground([cancel], joined, grounds) == (cancel,)
+    alone = Said("set a timer for the eggs", grounds=grounds)
+    assert isinstance(ground([cancel], alone, grounds), str)
+
+
+def test_a_value_nobody_said_is_no_answer_for_a_thing_the_home_lacks() -> None:
+    """ "switch off the dining room light" once switched off the kitchen: the home has no
+    dining room, and the model picked a room the request does not say. A lookalike word
+    that no declaration has, where the chosen value is unsaid, makes the value unfounded:
+    the appliance asks which room instead. A value said ("the kitchen light, not the
+    dining room") or an unsaid one with no such word ("kill the fan") stands."""
+    grounds = Grounds.of(HOME.tools)
+    rooms = HOME.tools["set_light"].properties["room"]["enum"]
+    assert Said("switch off the dining room light").other_thing("kitchen", rooms,
+                                                                grounds.words) == "dining"
+    assert Said("the kitchen light not the dining room").other_thing(
+        "kitchen", rooms, grounds.words) is None
+    kitchen = ToolCall("set_light", {"room": "kitchen", "state": "off"})
+    said = Said("switch off the dining room light", grounds=grounds)
+    assert unfounded(kitchen, said, grounds)[1] == "room"
+    assert isinstance(ground([kitchen], said, grounds), str)
+    fan = ToolCall("set_fan", {"speed": "off"})
+    assert unfounded(fan, Said("kill the fan", grounds=grounds), grounds) == (fan, None)
 
 
 def test_a_call_of_a_tool_the_request_says_nothing_of_is_not_made() -> None:

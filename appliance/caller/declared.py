@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from appliance.english import ACTION_VERBS, AMOUNT_WORDS
+from appliance.english import ACTION_VERBS, AMOUNT_WORDS, POLITE_LEADS, POLITE_TAILS
 from appliance.messages import ToolCall
 from appliance.tools import Tool, Toolbox
 
 PLAIN_WORDS = frozenset({"the", "a", "an", "my", "some", "this", "that", "it", "please", "to",
                          "in", "on", "for", "of", "like", "is", "what's", "what", "me", "now"})
 """Words that are nobody's value on their own."""
+
+POLITE_WORDS = frozenset(w for p in POLITE_LEADS + POLITE_TAILS for w in p.split())
+"""The words of what people say around a command ("can you", "for me")."""
 
 
 def lead_words(tool: Tool) -> dict[str, frozenset[str]]:
@@ -61,6 +64,15 @@ def _declared_words(tool: Tool) -> frozenset[str]:
     return frozenset(w for t in texts for w in re.findall(r"[\w']+", t.lower()))
 
 
+def _claimed_words(tool: Tool) -> frozenset[str]:
+    """The words a request for ``tool`` says that may be its own: its phrasings' words, its
+    enum values and its name, less the plain and polite ones."""
+    values = {w for p in tool.properties.values() for v in p.get("enum", ())
+              for w in re.findall(r"[\w']+", str(v).lower())}
+    return frozenset(phrase_words(tool) | values | set(tool.name.lower().split("_"))) \
+        - PLAIN_WORDS - POLITE_WORDS
+
+
 def vocabulary(toolbox: Toolbox) -> frozenset[str]:
     """Every word the declarations use: names, descriptions, phrasings, enum values."""
     return frozenset().union(*map(_declared_words, toolbox))
@@ -88,6 +100,10 @@ class Grounds:
     nouns: Mapping[str, frozenset[str]]
     """Per tool, the other tools' names but their first word ("timer" of start_timer, "music"
     of play_music: the thing, not the verb) that its own declaration lacks."""
+    claimed: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Per tool, :func:`_claimed_words`: what a request for it may say of its own."""
+    phrased: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Per tool, the words of its phrasings (:func:`phrase_words`)."""
 
     @classmethod
     def of(cls, toolbox: Toolbox) -> Grounds:
@@ -109,7 +125,9 @@ class Grounds:
         return cls(toolbox=toolbox, words=vocabulary(toolbox),
                    leads={t.name: lead_words(t) for t in toolbox},
                    plain={n: p | PLAIN_WORDS for n, p in phrasing.items()},
-                   theirs=theirs, named=named, own=declared, nouns=nouns)
+                   theirs=theirs, named=named, own=declared, nouns=nouns,
+                   claimed={t.name: _claimed_words(t) for t in toolbox},
+                   phrased={n: frozenset(p) for n, p in phrasing.items()})
 
 
 def elsewhere(call: ToolCall, grounds: Grounds, *, later: bool = False) -> str | None:
@@ -158,3 +176,28 @@ def unrelated(call: ToolCall, tokens: Sequence[str], grounds: Grounds) -> str | 
     other = said & grounds.nouns[call.name]
     return f"the request names {', '.join(sorted(other))}, not {call.name}" if other else None
 
+
+
+def outweighed(call: ToolCall, tokens: Sequence[str], grounds: Grounds) -> str | None:
+    """A request (its ``tokens``) that says a word only another tool claims and none that
+    only the call's tool claims, against that other tool ("set a timer for the eggs" is no
+    cancel_timer: "set" is start_timer's, and nothing said is cancel_timer's alone; "dim the
+    lights in the bedroom" is no set_light): what the other tool has, for the reason the call
+    is not made. A word of the call's tool's name counts as its own unless the other tool's
+    phrasings use it ("lower the garage" is garage_door's, though "garage" is also a room
+    whose brightness is set). Words are compared after :data:`PLAIN_WORDS` and politeness
+    are left out; one request about one thing (no "and") is what this weighs."""
+    if call.name not in grounds.toolbox or call.name not in grounds.claimed:
+        return None
+    said = set(tokens) - PLAIN_WORDS - POLITE_WORDS
+    mine = grounds.claimed[call.name]
+    name = set(call.name.lower().split("_"))
+    for other, theirs in grounds.claimed.items():
+        if other == call.name:
+            continue
+        for_other = said & (theirs - mine)
+        for_call = (said & (mine - theirs)) | (said & (name - grounds.phrased[other]))
+        if for_other and not for_call:
+            return (f"the request says {', '.join(sorted(for_other))} as {other} does, "
+                    f"and nothing of {call.name}'s own")
+    return None

@@ -38,9 +38,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from appliance.caller.declared import Grounds, elsewhere, lead_words, unrelated
+from appliance.caller.declared import Grounds, elsewhere, lead_words, outweighed, unrelated
 from appliance.caller.quantifiers import ALL_VALUES
-from appliance.english import AMOUNT_WORDS
+from appliance.english import AMOUNT_WORDS, lookalikes
 from appliance.errors import CallError
 from appliance.messages import ToolCall
 from appliance.tools import Tool, Toolbox
@@ -118,6 +118,15 @@ class Said:
             return None
         longer = [t for _, t in said if t.startswith(written) and t != written]
         return float(longer[0]) if len(longer) == 1 else None
+
+    def other_thing(self, value: str, enum: Sequence[Any], known: frozenset[str]) -> str | None:
+        """A thing like the enum's values that the request names instead of ``value``, which
+        it does not say ("switch off the dining room light" is no kitchen's): a
+        :data:`.english.LOOKALIKES` word no declaration (``known``) has. ``None`` where the
+        value is said or no such word is."""
+        if self.anywhere([value]):
+            return None
+        return next((t for t in self.tokens if t in lookalikes(enum) and t not in known), None)
 
     def offers(self, schema: Mapping[str, Any]) -> bool:
         """Whether an optional argument of ``schema`` could have been said."""
@@ -199,7 +208,9 @@ def unfounded(call: ToolCall, said: Said, grounds: Grounds) -> tuple[ToolCall, s
     """What the words do not give: a number where the request says none, or free text made
     only of the tool's own phrasing ("what's the weather like": ``location: the weather``).
     A number the model wrote short of the one said ("500 degrees": 50; "minus 3": 3) is the
-    one said, so that validation refuses it rather than acting on another.
+    one said, so that validation refuses it rather than acting on another. An enum value
+    the request does not say, where it names a thing the home lacks, is unfounded too
+    (:meth:`Said.other_thing`: "the dining room light" is not the kitchen's).
     Such a value is dropped where the parameter has a ``default``; the required parameter
     whose value is unfounded is returned (then the caller asks for it instead of acting)."""
     if call.name not in grounds.toolbox:
@@ -219,6 +230,8 @@ def unfounded(call: ToolCall, said: Said, grounds: Grounds) -> tuple[ToolCall, s
                 args[key] = int(meant) if meant.is_integer() else meant
         elif kind == "string" and "enum" not in schema and isinstance(value, str):
             bad = set(re.findall(r"[\w']+", value.lower())) <= plain
+        elif isinstance(value, str) and "enum" in schema:
+            bad = said.other_thing(value, schema["enum"], grounds.words) is not None
         else:
             bad = False
         if bad and "default" in schema:
@@ -234,7 +247,9 @@ def ground(parsed: Sequence[ToolCall], said: Said | None,
 
     - a call whose free text names another tool's thing is left out (:func:`.elsewhere`:
       "stop the music" is no timer's label), and so is one of a tool the request says no
-      word of where it names another's thing (:func:`.unrelated`); none left, the reason;
+      word of where it names another's thing (:func:`.unrelated`), and, in a request that
+      joins nothing, one whose words are another tool's and none its own alone
+      (:func:`.outweighed`); none left, the reason;
     - a required value the words do not give: the question for it (:func:`unfounded`);
     - defaults filled in and every call validated: what is wrong with the first bad one.
 
@@ -245,7 +260,8 @@ def ground(parsed: Sequence[ToolCall], said: Said | None,
         call = made
         if said is not None:
             why = unrelated(made, said.tokens, grounds) or elsewhere(
-                made, grounds, later=bool(calls or dropped))
+                made, grounds, later=bool(calls or dropped)) or (
+                None if said.joined else outweighed(made, said.tokens, grounds))
             if why is not None:
                 dropped.append(f"{made.name}: {why}")
                 continue
