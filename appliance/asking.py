@@ -82,16 +82,44 @@ def together(questions: Sequence[str]) -> str:
 
 def phrase(tool: Tool, call: ToolCall) -> str:
     """``call`` in the words of one of ``tool``'s example phrasings (see :func:`question`)."""
-    # The examples with the same arguments, the one that shares most values first (an
-    # "up to high" phrasing is no way to say "off").
+    # The examples with the same arguments: one that starts with a verb first ("is it going
+    # to rain in london" or "weather in madrid" is no way to ask "should I ...?"), then the
+    # one that shares most values (an "up to high" phrasing is no way to say "off").
     same = sorted((e for e in tool.examples if set(e.arguments) == set(call.arguments)),
-                  key=lambda e: -sum(e.arguments[k] == v for k, v in call.arguments.items()))
+                  key=lambda e: (_mood(e.say), -sum(e.arguments[k] == v
+                                                     for k, v in call.arguments.items())))
     for example in same:
         if len(example.spans) == len(example.arguments):  # every value is said
-            return _plain(example.filled({k: _spoken(v) for k, v in call.arguments.items()}))
+            said = _plain(example.filled({k: _spoken(v) for k, v in call.arguments.items()}))
+            return " ".join(_TURNED.get(w, w) for w in said.split(" "))
     named = tool.name.replace("_", " ")
     args = ", ".join(f"{k.replace('_', ' ')} {_spoken(v)}" for k, v in call.arguments.items())
     return f"{named} with {args}" if args else named
+
+
+NOT_COMMANDS = frozenset({"is", "are", "was", "what", "what's", "whats", "how", "how's",
+                          "will", "does", "do", "did", "when", "where", "who", "which", "why",
+                          "i", "i'm", "i'd", "i'll", "let", "let's", "we", "we're", "it's"})
+"""First words of a phrasing that is a question or a statement, not a command: "should I"
+cannot go before it."""
+_TURNED = {"me": "you", "my": "your", "myself": "yourself"}
+"""The phrasing's person turned for the question: "tell me the weather" is asked back as
+"should I tell you the weather?"."""
+
+
+VERBS = frozenset({"turn", "switch", "set", "start", "stop", "open", "close", "shut", "lock",
+                   "unlock", "play", "put", "check", "tell", "give", "show", "make", "dim",
+                   "brighten", "raise", "lower", "cancel", "get", "find", "send", "bring",
+                   "run", "heat", "cool", "change", "call", "add", "remove", "take", "keep"})
+"""Verbs a command phrasing starts with: the phrasing to ask back in ("should I check the
+weather for london?")."""
+
+
+def _mood(say: str) -> int:
+    """0 for a phrasing that starts with a verb, 2 for a question or a statement, 1 else."""
+    words = _plain(say).lower().split()
+    first = words[0] if words else ""
+    return 0 if first in VERBS else 2 if first in NOT_COMMANDS else 1
 
 
 _LEADS = sorted(POLITE_LEADS, key=len, reverse=True)

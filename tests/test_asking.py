@@ -63,6 +63,10 @@ def test_a_held_call_is_asked_in_the_tools_own_words(config: Config) -> None:
     # Without the politeness of the phrasing it came from ("can you ... for me").
     unlock = ToolCall("lock_door", {"door": "front", "action": "unlock"})
     assert question(tools["lock_door"], unlock) == "should I unlock the front door?"
+    # A phrasing that starts with a verb, in the person asked: not "should I is it going to
+    # rain in london?" (the example sharing the value), nor "should I weather in london?".
+    london = ToolCall("get_weather", {"location": "london"})
+    assert question(tools["get_weather"], london) == "should I tell you the weather in london?"
     # No example says exactly these arguments: the tool and its arguments, named.
     odd = ToolCall("set_light", {"room": "garage"})
     assert phrase(tools["set_light"], odd) == "set light with room garage"
