@@ -53,6 +53,10 @@ ACTION_VERBS = frozenset({"pause", "unpause", "resume", "snooze", "rewind", "ski
                           "remind", "translate", "define", "spell", "email", "undo"})
 """Verbs of actions a home is asked for that a tool does only where its declaration says
 so ("pause the music", "add five minutes to the timer")."""
+LATER = re.compile(r"\b(?:in|after) (?:\d+(?:\.\d+)?|an?|a few|a couple of) (?:seconds?|secs?|"
+                   r"minutes?|mins?|hours?|hrs?)\b|\bat \d+(?: \d+)? ?(?:am|pm|o'clock)\b")
+"""A time later than now in a request, as normalization writes it ("in 10 minutes", "at 7
+pm"): an action for later is no action for now ("turn off the kitchen light in 10 minutes")."""
 POLITE_LEADS = ("please", "can you", "could you", "would you", "will you", "hey", "ok", "okay",
                 "i want to", "i'd like to", "go ahead and", "please can you")
 """What people say before a command without changing it."""

@@ -202,6 +202,22 @@ def test_one_call_without_joining_words_is_never_asked_for_another(
 
 
 @pytest.mark.model
+@pytest.mark.parametrize("text,why", [
+    ("turn off the kitchen light in ten minutes", "no tool here waits: 'in 10 minutes'"),
+    ("set a timer for the eggs", "as start_timer does, and nothing of cancel_timer's own"),
+    ("switch off the dining room light", "set_light needs room"),
+])
+def test_what_no_tool_does_now_is_no_call(home_caller: ToolCaller, text: str, why: str) -> None:
+    """Each of these once became an action: the kitchen light off at once, cancel_timer on
+    a request for a timer, and the kitchen light for a room the home lacks (the model's
+    answer varies with the adapter; the reason, where it chose that wrong call, is fixed)."""
+    d = home_caller.decide(text)
+    assert not d.calls, d
+    assert d.error is None or why in d.error or d.raw == "", d
+    assert home_caller.decide("set a timer for ten minutes").calls  # the way it is done
+
+
+@pytest.mark.model
 def test_confidence_is_a_probability_and_a_threshold_refuses(home_caller: ToolCaller) -> None:
     d = home_caller.decide("turn on the kitchen light")
     assert d.confidence is not None and 0.0 < d.confidence <= 1.0

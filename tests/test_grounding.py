@@ -10,7 +10,7 @@ from appliance.caller.declared import (
     unrelated,
     vocabulary,
 )
-from appliance.caller.grounding import Said, ground, unfounded, without_repeats
+from appliance.caller.grounding import Said, for_later, ground, unfounded, without_repeats
 from appliance.config import load_config
 from appliance.messages import ToolCall
 from tests.conftest import ROOT
@@ -211,3 +211,18 @@ def test_a_call_of_a_tool_the_request_says_nothing_of_is_not_made() -> None:
     assert unrelated(light, Said("it's too dark in the kitchen").tokens, grounds) is None
     snow = ToolCall("get_weather", {"location": "reykjavik"})
     assert unrelated(snow, Said("is it snowing in reykjavik").tokens, grounds) is None
+
+
+def test_a_request_for_later_is_no_call_of_a_tool_that_cannot_wait() -> None:
+    """ "turn off the kitchen light in 10 minutes" (as normalization writes it) once turned
+    it off at once. A call that takes the time in (a number, a value with digits) is made."""
+    off = ToolCall("set_light", {"room": "kitchen", "state": "off"})
+    assert for_later("turn off the kitchen light in 10 minutes", [off]) == \
+        "no tool here waits: 'in 10 minutes' is not now"
+    assert for_later("open the garage at 7 pm", [off]) is not None
+    assert for_later("turn off the kitchen light in a few minutes", [off]) is not None
+    assert for_later("turn off the kitchen light in the hallway", [off]) is None
+    timer = ToolCall("start_timer", {"minutes": 10})
+    assert for_later("start a timer in 10 minutes", [timer]) is None
+    told = ToolCall("broadcast_message", {"message": "bath time in 10 minutes"})
+    assert for_later("announce bath time in 10 minutes", [told]) is None

@@ -29,7 +29,7 @@ from appliance.caller.declared import Grounds, undeclared_action
 from appliance.caller.decoder import LiveDriver, Vocab, first_choice
 from appliance.caller.engine import Engine
 from appliance.caller.grammar import CALL_PREFIX, walk_calls, walk_clarification
-from appliance.caller.grounding import JOINING, Said, ground, question, without_repeats
+from appliance.caller.grounding import JOINING, Said, for_later, ground, question, without_repeats
 from appliance.caller.prompt import MIN_CONTEXT, context_for, counts_in_minutes
 from appliance.caller.syntax import parse_calls
 from appliance.english import (
@@ -304,6 +304,8 @@ class ToolCaller:
             return replace(done, error=calls)
         if self.strings == "words":
             calls = without_repeats(calls, heard, self.toolbox)
+            if (later := for_later(heard, calls)) is not None:
+                return replace(done, error=later)
         if said is not None and said.listed and not any(
                 quantifiers.expands(c, heard, self.toolbox) for c in calls):
             return replace(done, error=f"not sure what 'all' covers in {heard!r}")

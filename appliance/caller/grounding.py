@@ -40,7 +40,7 @@ from typing import Any
 
 from appliance.caller.declared import Grounds, elsewhere, lead_words, outweighed, unrelated
 from appliance.caller.quantifiers import ALL_VALUES
-from appliance.english import AMOUNT_WORDS, lookalikes
+from appliance.english import AMOUNT_WORDS, LATER, lookalikes
 from appliance.errors import CallError
 from appliance.messages import ToolCall
 from appliance.tools import Tool, Toolbox
@@ -273,6 +273,20 @@ def ground(parsed: Sequence[ToolCall], said: Said | None,
         except CallError as exc:
             return str(exc)
     return "; ".join(dropped) if dropped and not calls else tuple(calls)
+
+
+def for_later(heard: str, calls: Sequence[ToolCall]) -> str | None:
+    """A request for later that no call waits for ("turn off the kitchen light in 10
+    minutes" as set_light now): why it is not done. Calls with a number, or a value with
+    digits (a washer's ``delay_hours``, an alarm's time, a message that says when), take
+    the time in; then ``None``."""
+    later = LATER.search(heard)
+    if later is None or any(
+            (isinstance(v, (int, float)) and not isinstance(v, bool))
+            or (isinstance(v, str) and any(ch.isdigit() for ch in v))
+            for c in calls for v in c.arguments.values()):
+        return None
+    return f"no tool here waits: {later.group(0)!r} is not now"
 
 
 def with_defaults(call: ToolCall, toolbox: Toolbox) -> ToolCall:
