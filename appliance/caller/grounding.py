@@ -126,7 +126,8 @@ class Said:
         value is said or no such word is."""
         if self.anywhere([value]):
             return None
-        return next((t for t in self.tokens if t in lookalikes(enum) and t not in known), None)
+        alike = set(lookalikes(enum)) - known
+        return next((t for t in self.tokens if t in alike), None)
 
     def offers(self, schema: Mapping[str, Any]) -> bool:
         """Whether an optional argument of ``schema`` could have been said."""
