@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from appliance.english import POLITE_LEADS, POLITE_TAILS
+from appliance.english import COMMAND_VERBS, POLITE_LEADS, POLITE_TAILS
 from appliance.messages import Outcome, ToolCall
 from appliance.tools import Tool
 
@@ -107,19 +107,11 @@ _TURNED = {"me": "you", "my": "your", "myself": "yourself"}
 "should I tell you the weather?"."""
 
 
-VERBS = frozenset({"turn", "switch", "set", "start", "stop", "open", "close", "shut", "lock",
-                   "unlock", "play", "put", "check", "tell", "give", "show", "make", "dim",
-                   "brighten", "raise", "lower", "cancel", "get", "find", "send", "bring",
-                   "run", "heat", "cool", "change", "call", "add", "remove", "take", "keep"})
-"""Verbs a command phrasing starts with: the phrasing to ask back in ("should I check the
-weather for london?")."""
-
-
 def _mood(say: str) -> int:
     """0 for a phrasing that starts with a verb, 2 for a question or a statement, 1 else."""
     words = _plain(say).lower().split()
     first = words[0] if words else ""
-    return 0 if first in VERBS else 2 if first in NOT_COMMANDS else 1
+    return 0 if first in COMMAND_VERBS else 2 if first in NOT_COMMANDS else 1
 
 
 _LEADS = sorted(POLITE_LEADS, key=len, reverse=True)

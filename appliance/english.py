@@ -57,6 +57,13 @@ LATER = re.compile(r"\b(?:in|after) (?:\d+(?:\.\d+)?|an?|a few|a couple of) (?:s
                    r"minutes?|mins?|hours?|hrs?)\b|\bat \d+(?: \d+)? ?(?:am|pm|o'clock)\b")
 """A time later than now in a request, as normalization writes it ("in 10 minutes", "at 7
 pm"): an action for later is no action for now ("turn off the kitchen light in 10 minutes")."""
+COMMAND_VERBS = frozenset({
+    "turn", "switch", "set", "start", "begin", "stop", "open", "close", "shut", "lock", "unlock",
+    "play", "put", "check", "tell", "give", "show", "make", "dim", "brighten", "raise", "lower",
+    "cancel", "get", "find", "send", "bring", "run", "heat", "cool", "change", "call", "add",
+    "remove", "take", "keep"})
+"""Verbs a command starts with: a phrasing asked back in ("should I check the weather for
+london?"), and a whole command joined to another ("lock the back door and close the garage")."""
 POLITE_LEADS = ("please", "can you", "could you", "would you", "will you", "hey", "ok", "okay",
                 "i want to", "i'd like to", "go ahead and", "please can you")
 """What people say before a command without changing it."""

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from appliance.caller import ToolCaller
+from appliance.caller.clauses import commands_in
 from appliance.caller.grammar import required_keys, walk_calls
 from appliance.caller.grounding import Said
 from appliance.finetune.data import normalized, synthesize, template_of
@@ -30,6 +31,24 @@ def test_a_default_makes_a_key_optional_in_the_grammar() -> None:
     schema = {"type": "object", "required": ["a", "b"],
               "properties": {"a": {"type": "string"}, "b": {"type": "string", "default": "x"}}}
     assert required_keys(schema) == {"a"}
+
+
+@pytest.mark.parametrize("text,parts", [
+    ("lock the back door and close the garage", ["lock the back door", "close the garage"]),
+    ("open the garage, then could you turn on the garage light",
+     ["open the garage", "could you turn on the garage light"]),
+    ("play the beatles and then turn the light on and lock the door",
+     ["play the beatles", "turn the light on", "lock the door"]),
+    ("turn off the kitchen and the hallway lights", None),
+    ("living room and kitchen lights on", None),
+    ("turn off the fan and then the kitchen light", None),
+    ("play some rock and roll", None),
+    ("set the temperature to nineteen and a half degrees", None),
+    ("turn on the light and don't lock the door", None),
+    ("turn on the kitchen light", None),
+])
+def test_only_whole_commands_are_decided_apart(text: str, parts: list[str] | None) -> None:
+    assert commands_in(text) == parts
 
 
 class Scripted:
@@ -215,6 +234,24 @@ def test_what_no_tool_does_now_is_no_call(home_caller: ToolCaller, text: str, wh
     assert not d.calls, d
     assert d.error is None or why in d.error or d.raw == "", d
     assert home_caller.decide("set a timer for ten minutes").calls  # the way it is done
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("text,calls", [
+    ("play the beatles and turn the living room light on",
+     [ToolCall("play_music", {"query": "the beatles"}),
+      ToolCall("set_light", {"room": "living room", "state": "on"})]),
+    ("lock the back door and close the garage",
+     [ToolCall("lock_door", {"action": "lock", "door": "back"}),
+      ToolCall("garage_door", {"action": "close"})]),
+])
+def test_two_commands_across_tools_are_both_made_in_order(
+        home_caller: ToolCaller, text: str, calls: list[ToolCall]) -> None:
+    """The joint walk made only the music of the first, and ``set_light(garage, off)`` for
+    the garage door of the second (the first call's tool carried over)."""
+    d = home_caller.decide(text)
+    assert d.error is None and list(d.calls) == calls, d
+    assert d.confidence is not None and 0.0 < d.confidence <= 1.0
 
 
 @pytest.mark.model

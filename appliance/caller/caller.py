@@ -25,6 +25,7 @@ from typing import Literal
 
 from appliance.caller import prompt, quantifiers
 from appliance.caller.candidates import Scores
+from appliance.caller.clauses import commands_in, decide_parts
 from appliance.caller.declared import Grounds, undeclared_action
 from appliance.caller.decoder import LiveDriver, Vocab, first_choice
 from appliance.caller.engine import Engine
@@ -263,6 +264,10 @@ class ToolCaller:
             self._recent.popitem(last=False)
 
     def _decide(self, words: str) -> Decision:
+        if self.max_calls > 1 and (parts := commands_in(words)) is not None:
+            joined = decide_parts(words, parts, self._decide, self.max_calls)
+            if joined is not None:
+                return joined
         engine = self.engine
         engine.rewind()
         heard = self.heard(words)
