@@ -10,7 +10,14 @@ from appliance.caller.declared import (
     unrelated,
     vocabulary,
 )
-from appliance.caller.grounding import Said, for_later, ground, unfounded, without_repeats
+from appliance.caller.grounding import (
+    Said,
+    for_later,
+    ground,
+    question,
+    unfounded,
+    without_repeats,
+)
 from appliance.config import load_config
 from appliance.messages import ToolCall
 from tests.conftest import ROOT
@@ -194,6 +201,23 @@ def test_a_value_nobody_said_is_no_answer_for_a_thing_the_home_lacks() -> None:
     assert isinstance(ground([kitchen], said, grounds), str)
     fan = ToolCall("set_fan", {"speed": "off"})
     assert unfounded(fan, Said("kill the fan", grounds=grounds), grounds) == (fan, None)
+
+
+def test_a_word_part_of_several_values_names_none_of_them() -> None:
+    """ "off room lights to one hundred percent" (a misheard "bathroom") set the bedroom's:
+    "room" is part of three rooms and whole of none, so the room is asked for. A value said
+    ("the living room") or a word part of one value only stands."""
+    grounds = Grounds.of(HOME.tools)
+    rooms = HOME.tools["set_light"].properties["room"]["enum"]
+    assert Said("off room lights to one hundred percent").other_thing(
+        "bedroom", rooms, grounds.words) == "room"
+    assert Said("the living room lights off").other_thing("living room", rooms,
+                                                          grounds.words) is None
+    assert Said("the bed lights off").other_thing("bedroom", rooms, grounds.words) is None
+    bedroom = ToolCall("set_brightness", {"room": "bedroom", "percent": 100})
+    said = Said("off room lights to 100 percent", grounds=grounds)
+    assert ground([bedroom], said, grounds) == question(grounds.toolbox, "set_brightness",
+                                                        "room")
 
 
 def test_a_call_of_a_tool_the_request_says_nothing_of_is_not_made() -> None:

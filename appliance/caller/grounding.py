@@ -38,7 +38,15 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from appliance.caller.declared import Grounds, elsewhere, lead_words, outweighed, unrelated
+from appliance.caller.declared import (
+    PLAIN_WORDS,
+    POLITE_WORDS,
+    Grounds,
+    elsewhere,
+    lead_words,
+    outweighed,
+    unrelated,
+)
 from appliance.caller.quantifiers import ALL_VALUES
 from appliance.english import AMOUNT_WORDS, LATER, lookalikes
 from appliance.errors import CallError
@@ -123,11 +131,16 @@ class Said:
         """A thing like the enum's values that the request names instead of ``value``, which
         it does not say ("switch off the dining room light" is no kitchen's): a
         :data:`.english.LOOKALIKES` word no declaration (``known``) has. ``None`` where the
-        value is said or no such word is."""
+        value is said or no such word is. A word that is part of several values and whole
+        of none ("room" of bedroom, bathroom and living room: "off room lights to one
+        hundred percent", a misheard "bathroom") names none of them either."""
         if self.anywhere([value]):
             return None
         alike = set(lookalikes(enum)) - known
-        return next((t for t in self.tokens if t in alike), None)
+        names = [str(v).lower() for v in enum if isinstance(v, str)]
+        return next((t for t in self.tokens if t in alike or (
+            len(t) >= 3 and t not in names and t not in PLAIN_WORDS and t not in POLITE_WORDS
+            and sum(t in n for n in names) > 1)), None)
 
     def offers(self, schema: Mapping[str, Any]) -> bool:
         """Whether an optional argument of ``schema`` could have been said."""
