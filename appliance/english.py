@@ -46,6 +46,15 @@ AMOUNT_WORDS = frozenset(w for phrase in PERCENT_TOP + PERCENT_BOTTOM + PERCENT_
                              "fully", "brightest", "highest", "lowest"}
 """Words that say an amount of a bounded number: a required number may come from them."""
 
+
+def share_said(text: str) -> float | None:
+    """The share of a 0-100 percent that ``text`` says without a number: 1.0 for "full" or
+    "all the way up", 0.0 for "all the way down", 0.5 for "half"; ``None`` for none or two."""
+    found = {share for share, phrases in ((1.0, PERCENT_TOP), (0.0, PERCENT_BOTTOM),
+                                          (0.5, PERCENT_HALF))
+             if any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", text) for p in phrases)}
+    return found.pop() if len(found) == 1 else None
+
 # Words a phrasing may drop, and words that stand in for each other: "switch off the
 # bedroom light" says what "turn off the bedroom lights" says. Nothing tool-specific.
 ACTION_VERBS = frozenset({"pause", "unpause", "resume", "snooze", "rewind", "skip", "mute",

@@ -120,10 +120,9 @@ class RequestHandler:
             return Outcome(request.id, text, error=str(exc), ms=decision.ms,
                            decide_ms=decision.ms, calls=calls)
         # In the order said; each is confirmed (or not) on its own, and reported. Calls the
-        # caller is unsure of, or made of words the way in doubts, are all asked back (a
-        # direct call has no confidence).
-        unsure = request.unsure or (decision.confidence is not None
-                                    and decision.confidence < self.ask_below)
+        # caller is unsure or doubtful of, or made of words the way in doubts, are all asked
+        # back (a direct call has no confidence).
+        unsure = request.unsure or decision.asks_back(self.ask_below)
         results = tuple(self._run(request, text, call, unsure=unsure) for call in calls)
         return Outcome(request.id, text, calls=calls, results=results,
                        ms=decision.ms + (time.perf_counter() - t0) * 1000,

@@ -49,9 +49,18 @@ class Decision:
     calls: tuple[ToolCall, ...] = ()
     confidence: float | None = None
     """The model's probability for its least certain choice (None: no choice was scored)."""
+    doubt: str | None = None
+    """Why the calls are asked back however sure the model was of them: it chose another
+    tool than the words say, and these are the words' tool's (:mod:`.caller.redirect`)."""
 
     def __post_init__(self) -> None:
         _first_of(self, "call", "calls")
+
+    def asks_back(self, ask_below: float) -> bool:
+        """Whether its calls are asked back ("should I ...?") rather than made: a doubt, or
+        less confidence than ``ask_below`` (``model.ask_below``)."""
+        return bool(self.calls) and (self.doubt is not None or (
+            self.confidence is not None and self.confidence < ask_below))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -63,6 +72,8 @@ class Decision:
             out["calls"] = [c.to_dict() for c in self.calls]
         if self.error is not None:
             out["error"] = self.error
+        if self.doubt is not None:
+            out["doubt"] = self.doubt
         return out
 
 

@@ -114,6 +114,22 @@ def test_an_unsure_call_is_asked_back_and_a_yes_runs_it_once(config: Config,
     core.close()
 
 
+def test_a_call_the_caller_doubts_is_asked_back_however_sure(config: Config,
+                                                            factory: MockFactory) -> None:
+    """The model chose another tool than the words say, and the words' tool's call was
+    walked instead (caller.settle): asked back, never done at once."""
+    core = core_for(config, factory)
+    doubted = Decision("bedroom light on", calls=(BEDROOM_ON,), confidence=0.99,
+                       doubt="the model chose set_fan; the words say set_light")
+    assert doubted.asks_back(0.0) and not replace(doubted, doubt=None).asks_back(0.5)
+    assert doubted.to_dict()["doubt"].startswith("the model chose")
+    held = core.act(Request("t1", "voice", text="bedroom light on"), doubted)
+    assert held.held and held.result is not None
+    assert held.result.said == "should I turn on the bedroom light?"
+    assert 22 not in factory.pins
+    core.close()
+
+
 def test_words_the_way_in_doubts_are_asked_back_however_sure_the_caller(
         config: Config, factory: MockFactory) -> None:
     core = core_for(config, factory)

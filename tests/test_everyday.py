@@ -223,13 +223,14 @@ def test_one_call_without_joining_words_is_never_asked_for_another(
 @pytest.mark.model
 @pytest.mark.parametrize("text,why", [
     ("turn off the kitchen light in ten minutes", "no tool here waits: 'in 10 minutes'"),
-    ("set a timer for the eggs", "as start_timer does, and nothing of cancel_timer's own"),
+    ("set a timer for the eggs", "start_timer needs minutes"),
     ("switch off the dining room light", "set_light needs room"),
 ])
 def test_what_no_tool_does_now_is_no_call(home_caller: ToolCaller, text: str, why: str) -> None:
     """Each of these once became an action: the kitchen light off at once, cancel_timer on
-    a request for a timer, and the kitchen light for a room the home lacks (the model's
-    answer varies with the adapter; the reason, where it chose that wrong call, is fixed)."""
+    a request for a timer (now the timer's question: the words are start_timer's, and they
+    say no minutes), and the kitchen light for a room the home lacks (the model's answer
+    varies with the adapter; the reason, where it chose that wrong call, is fixed)."""
     d = home_caller.decide(text)
     assert not d.calls, d
     assert d.error is None or why in d.error or d.raw == "", d
@@ -252,6 +253,19 @@ def test_two_commands_across_tools_are_both_made_in_order(
     d = home_caller.decide(text)
     assert d.error is None and list(d.calls) == calls, d
     assert d.confidence is not None and 0.0 < d.confidence <= 1.0
+
+
+@pytest.mark.model
+def test_the_words_tool_is_asked_back_where_the_model_chose_another(
+        home_caller: ToolCaller) -> None:
+    """ "dim the hallway all the way down" was set_fan(low), dropped because "dim" and
+    "hallway" are set_brightness's: now set_brightness's call is walked, its 100 read as the
+    0 that "all the way down" says, and asked back because the model chose another tool
+    (where it chooses set_brightness itself, the call stands on its own confidence)."""
+    d = home_caller.decide("dim the hallway all the way down")
+    assert d.calls == (ToolCall("set_brightness", {"percent": 0, "room": "hallway"}),), d
+    assert d.doubt is None or d.asks_back(0.0)
+    assert home_caller.decide("don't turn off the living room light").error is not None
 
 
 @pytest.mark.model

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
+from appliance.caller import settle
 from appliance.caller.declared import (
     Grounds,
     elsewhere,
+    negated,
     outweighed,
     undeclared_action,
     unrelated,
@@ -19,7 +25,8 @@ from appliance.caller.grounding import (
     without_repeats,
 )
 from appliance.config import load_config
-from appliance.messages import ToolCall
+from appliance.english import share_said
+from appliance.messages import Decision, ToolCall
 from tests.conftest import ROOT
 
 CAFE = load_config(ROOT / "tests" / "homes" / "cafe.yaml")
@@ -250,3 +257,56 @@ def test_a_request_for_later_is_no_call_of_a_tool_that_cannot_wait() -> None:
     assert for_later("start a timer in 10 minutes", [timer]) is None
     told = ToolCall("broadcast_message", {"message": "bath time in 10 minutes"})
     assert for_later("announce bath time in 10 minutes", [told]) is None
+
+
+def test_an_amount_said_without_a_number_is_that_share_of_a_percent() -> None:
+    """ "dim the hallway all the way down" was set_brightness(100): the words say 0."""
+    assert share_said("dim the hallway all the way down") == 0.0
+    assert share_said("full brightness in the bathroom") == 1.0
+    assert share_said("bedroom lights to half") == 0.5
+    assert share_said("set the brightness to 40") is None
+    assert share_said("half full") is None  # two amounts: none
+    grounds = Grounds.of(HOME.tools)
+    read = ToolCall("set_brightness", {"room": "hallway", "percent": 100})
+    said = Said("dim the hallway all the way down", grounds=grounds)
+    assert unfounded(read, said, grounds)[0].arguments["percent"] == 0
+    said = Said("dim the hallway to 30 percent", grounds=grounds)
+    assert unfounded(read, said, grounds)[0].arguments["percent"] == 100  # a number said
+
+
+@pytest.mark.parametrize("text,no", [
+    ("don't turn on the porch lamp", "don't"), ("i don't want any music", "don't"),
+    ("no wait do not open the garage", "do not"), ("never turn the heating off", "never"),
+    ("don't forget to lock the door", None), ("never mind", None),
+    ("turn on the kitchen light", None),
+])
+def test_a_request_that_says_not_to_act_is_found(text: str, no: str | None) -> None:
+    assert negated(text) == no
+
+
+RAW = "<start_function_call>call:set_light{room:<escape>kitchen<escape>,state:<escape>on" \
+      "<escape>}<end_function_call>"
+
+
+def test_the_tool_the_words_say_is_walked_instead_and_asked_back() -> None:
+    """ "brighten the kitchen all the way" as set_light: "brighten" is set_brightness's
+    alone. That tool's call is asked back (a doubt); its question is the answer where the
+    words lack a value; a request that joins others, or a call made, is left as it is."""
+    grounds = Grounds.of(HOME.tools)
+    said = Said("brighten the kitchen all the way", grounds=grounds)
+    dropped = Decision("brighten the kitchen all the way", raw=RAW, error="set_light: ...",
+                       evals=3)
+    assert settle.towards(dropped, said, grounds) == "set_brightness"
+    assert settle.towards(replace(dropped, calls=(ToolCall("set_light", {}),)), said,
+                          grounds) is None
+    joined = Said("brighten the kitchen and lock the door", grounds=grounds)
+    assert settle.towards(dropped, joined, grounds) is None
+    made = ToolCall("set_brightness", {"room": "kitchen", "percent": 100})
+    other = Decision(dropped.text, calls=(made,), confidence=0.99, evals=4)
+    instead = settle.instead(dropped, other)
+    assert instead.calls == (made,) and instead.evals == 7 and instead.asks_back(0.0)
+    assert instead.doubt == "the model chose set_light; the words say set_brightness"
+    asked = Decision(dropped.text, error="set_brightness needs percent: Brightness?")
+    assert settle.instead(dropped, asked).error == asked.error
+    refused = Decision(dropped.text, error="not sure enough to act")
+    assert settle.instead(dropped, refused).error == dropped.error

@@ -6,8 +6,10 @@ opening of a call (``<start_function_call>call:``) with logits at two places: wh
 model decides whether to call at all, and where it names the tool. If it does not call,
 the speculative tokens are simply dropped with the next rewind.
 
-Another call after the first is only asked about when the words could hold several
-(:data:`SEVERAL`: "and", "then", "all", "both"...), so a plain command costs no extra eval.
+Another call after the first is only asked about when the words could hold several (a
+joining word, :data:`.grounding.JOINING`: "and", "then"...; or a quantifier about things,
+:func:`.quantifiers.quantified`: "all the lights", not "all the way up"), so a plain
+command costs no extra eval.
 """
 
 from __future__ import annotations
@@ -23,16 +25,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
-from appliance.caller import prompt, quantifiers
+from appliance.caller import prompt, quantifiers, settle
 from appliance.caller.candidates import Scores
 from appliance.caller.clauses import commands_in, decide_parts
-from appliance.caller.declared import Grounds, undeclared_action
+from appliance.caller.declared import Grounds, negated, undeclared_action
 from appliance.caller.decoder import LiveDriver, Vocab, first_choice
 from appliance.caller.engine import Engine
 from appliance.caller.grammar import CALL_PREFIX, walk_calls, walk_clarification
-from appliance.caller.grounding import JOINING, Said, for_later, ground, question, without_repeats
+from appliance.caller.grounding import JOINING, Said, question
 from appliance.caller.prompt import MIN_CONTEXT, context_for, counts_in_minutes
-from appliance.caller.syntax import parse_calls
 from appliance.english import (
     durations_in_minutes,
     keep_spelled,
@@ -40,8 +41,8 @@ from appliance.english import (
     spelled_values,
     unit_words,
 )
-from appliance.errors import ApplianceError, CallError, ModelError
-from appliance.messages import Decision, ToolCall
+from appliance.errors import ApplianceError, ModelError
+from appliance.messages import Decision
 from appliance.modelstore import cache_dir, general_adapter, resolve_model
 from appliance.settings import Config
 from appliance.tools import Tool, Toolbox
@@ -49,9 +50,6 @@ from appliance.tools import Tool, Toolbox
 log = logging.getLogger(__name__)
 
 MAX_UTTERANCE_CHARS = 1000
-# Words without which a request is one call: only with one of them is the model asked
-# whether another call follows (that question costs an eval).
-SEVERAL = quantifiers.QUANTIFIERS | JOINING
 StringMode = Literal["words", "free"]
 
 
@@ -273,6 +271,8 @@ class ToolCaller:
         heard = self.heard(words)
         if (verb := undeclared_action(heard, self._grounds.words)) is not None:
             return Decision(text=words, error=f"no tool here can {verb} anything")
+        if (no := negated(heard)) is not None:
+            return Decision(text=words, error=f"the request says not to ({no!r}): no call")
         request = self._request_tokens(heard)
         if engine.n_past + len(request) + len(self._call_prefix) + 64 > engine.context:
             raise ModelError("utterance does not fit in the model's context")
@@ -289,36 +289,33 @@ class ToolCaller:
                 return self._clarification(words, heard, request)
             stats = engine.stats
             return Decision(text=words, raw="", tokens_evaluated=stats.tokens, evals=stats.evals)
-        driver = LiveDriver(engine, self.vocab, at_call,
-                            copy_from=heard if self.strings == "words" else None)
+        driver = self._driver(heard, at_call)
         driver.confidence = first_choice(at_turn, first, self._turn)
-        several = self.max_calls if SEVERAL.intersection(heard.split()) else 1
-        said = Said(heard, listing=quantifiers.quantified(heard), grounds=self._grounds) \
+        done, said = self._walk(words, heard, driver, self.tools)
+        if said is None or (other := settle.towards(done, said, self._grounds)) is None:
+            return done
+        engine.rewind()  # the words are another tool's: walk that one's call instead
+        driver = self._driver(heard, None)
+        driver.after(request + self._call_prefix)
+        return settle.instead(done, self._walk(words, heard, driver, [self.toolbox[other]])[0])
+
+    def _driver(self, heard: str, at_call: Scores | None) -> LiveDriver:
+        return LiveDriver(self.engine, self.vocab, at_call,
+                          copy_from=heard if self.strings == "words" else None)
+
+    def _walk(self, words: str, heard: str, driver: LiveDriver,
+              tools: Sequence[Tool]) -> tuple[Decision, Said | None]:
+        """The calls of ``tools`` the model writes from here, grounded and validated."""
+        listing = quantifiers.quantified(heard)  # not "all the way up", "all day"
+        several = self.max_calls if listing or JOINING.intersection(heard.split()) else 1
+        said = Said(heard, listing=listing, grounds=self._grounds) \
             if self.strings == "words" else None
-        walk_calls(driver, self.tools, max_calls=several, said=said)
-        raw = CALL_PREFIX + driver.text()
-        stats = engine.stats
-        done = Decision(text=words, raw=raw, tokens_evaluated=stats.tokens, evals=stats.evals,
-                        confidence=driver.confidence)
-        try:
-            parsed = parse_calls(raw)
-        except CallError as exc:
-            return replace(done, error=str(exc))
-        calls = ground(list(map(_strip_strings, parsed)), said, self._grounds)
-        if isinstance(calls, str):
-            return replace(done, error=calls)
-        if self.strings == "words":
-            calls = without_repeats(calls, heard, self.toolbox)
-            if (later := for_later(heard, calls)) is not None:
-                return replace(done, error=later)
-        if said is not None and said.listed and not any(
-                quantifiers.expands(c, heard, self.toolbox) for c in calls):
-            return replace(done, error=f"not sure what 'all' covers in {heard!r}")
-        calls = quantifiers.expand(calls, heard, self.toolbox, self.max_calls)
-        if driver.confidence < self.min_confidence:
-            return replace(done, error=f"not sure enough to act: {', '.join(map(str, calls))} "
-                                       f"({driver.confidence:.2f} < {self.min_confidence:g})")
-        return replace(done, calls=calls)
+        walk_calls(driver, tools, max_calls=several, said=said)
+        stats = self.engine.stats
+        done = Decision(text=words, raw=CALL_PREFIX + driver.text(), tokens_evaluated=stats.tokens,
+                        evals=stats.evals, confidence=driver.confidence)
+        return settle.settled(done, heard, said, self._grounds, max_calls=self.max_calls,
+                              min_confidence=self.min_confidence), said
 
     def _clarification(self, words: str, heard: str, request: list[int]) -> Decision:
         """The model asks for a value it needs: say which (no call is made)."""
@@ -327,7 +324,7 @@ class ToolCaller:
         # Tool and parameter names only: with words as strings, no full logits are needed.
         driver = LiveDriver(engine, self.vocab, None,
                             copy_from=heard if self.strings == "words" else None)
-        driver._commit(request + self._clarify)
+        driver.after(request + self._clarify)
         tool, param = walk_clarification(driver, self.tools)
         stats = engine.stats
         return Decision(text=words, error=question(self.toolbox, tool, param),
@@ -337,7 +334,3 @@ class ToolCaller:
     def close(self) -> None:
         self.engine.close()
 
-
-def _strip_strings(call: ToolCall) -> ToolCall:
-    args = {k: v.strip() if isinstance(v, str) else v for k, v in call.arguments.items()}
-    return ToolCall(call.name, args)

@@ -164,6 +164,18 @@ def undeclared_action(heard: str, words: frozenset[str]) -> str | None:
                  if t in ACTION_VERBS and t not in words), None)
 
 
+NEGATED = re.compile(r"\b(?:don't|dont|do not|never)\b(?! forget| mind| worry)")
+"""A request that says not to do something ("don't turn on the porch lamp", "i don't want
+any music", "no wait do not open the garage"): no call. "don't forget to lock the door"
+and "never mind" are other things."""
+
+
+def negated(heard: str) -> str | None:
+    """The words by which the request says not to act; ``None`` where it does not."""
+    found = NEGATED.search(heard.lower())
+    return found.group(0) if found else None
+
+
 def unrelated(call: ToolCall, tokens: Sequence[str], grounds: Grounds) -> str | None:
     """A request (its ``tokens``) that says no word of the call's tool but names another
     tool's thing ("how long is left on my timer" is no get_light_state): what it names, for
@@ -187,17 +199,29 @@ def outweighed(call: ToolCall, tokens: Sequence[str], grounds: Grounds) -> str |
     phrasings use it ("lower the garage" is garage_door's, though "garage" is also a room
     whose brightness is set). Words are compared after :data:`PLAIN_WORDS` and politeness
     are left out; one request about one thing (no "and") is what this weighs."""
-    if call.name not in grounds.toolbox or call.name not in grounds.claimed:
+    found = outweighing(call, tokens, grounds)
+    if not found:
         return None
+    other, words = found[0]
+    return (f"the request says {', '.join(sorted(words))} as {other} does, "
+            f"and nothing of {call.name}'s own")
+
+
+def outweighing(call: ToolCall, tokens: Sequence[str],
+                grounds: Grounds) -> list[tuple[str, set[str]]]:
+    """The tools that outweigh ``call`` in a request (see :func:`outweighed`), in declared
+    order, each with the words that are its alone."""
+    if call.name not in grounds.toolbox or call.name not in grounds.claimed:
+        return []
     said = set(tokens) - PLAIN_WORDS - POLITE_WORDS
     mine = grounds.claimed[call.name]
     name = set(call.name.lower().split("_"))
+    found = []
     for other, theirs in grounds.claimed.items():
         if other == call.name:
             continue
         for_other = said & (theirs - mine)
         for_call = (said & (mine - theirs)) | (said & (name - grounds.phrased[other]))
         if for_other and not for_call:
-            return (f"the request says {', '.join(sorted(for_other))} as {other} does, "
-                    f"and nothing of {call.name}'s own")
-    return None
+            found.append((other, for_other))
+    return found

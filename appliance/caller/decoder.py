@@ -111,6 +111,12 @@ class LiveDriver:
             self.tokens.extend(tokens)
             self.logits = None
 
+    def after(self, tokens: Sequence[int]) -> None:
+        """Tokens already said before the walk (the request, the reply's opening): evaluated
+        with the first decision, not part of :meth:`text`."""
+        self.to_eval.extend(tokens)
+        self.logits = None
+
     def _commit_pending(self) -> None:
         if self.pending:
             self._commit(self.engine.tokenize(self.pending))

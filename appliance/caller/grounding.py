@@ -48,7 +48,7 @@ from appliance.caller.declared import (
     unrelated,
 )
 from appliance.caller.quantifiers import ALL_VALUES
-from appliance.english import AMOUNT_WORDS, LATER, lookalikes
+from appliance.english import AMOUNT_WORDS, LATER, lookalikes, share_said
 from appliance.errors import CallError
 from appliance.messages import ToolCall
 from appliance.tools import Tool, Toolbox
@@ -242,6 +242,9 @@ def unfounded(call: ToolCall, said: Said, grounds: Grounds) -> tuple[ToolCall, s
                 and not isinstance(value, bool) else None
             if meant is not None:  # validated below as said: "500 is more than 90"
                 args[key] = int(meant) if meant.is_integer() else meant
+            share = None if said.has_number() else share_said(" ".join(said.tokens))
+            if share is not None and (schema.get("minimum"), schema.get("maximum")) == (0, 100):
+                args[key] = int(100 * share)  # "all the way down" is 0, however it was read
         elif kind == "string" and "enum" not in schema and isinstance(value, str):
             bad = set(re.findall(r"[\w']+", value.lower())) <= plain
         elif isinstance(value, str) and "enum" in schema:

@@ -140,13 +140,14 @@ def run_home(caller: ToolCaller, rows: Iterable[dict[str, Any]], tally: Tally, *
         want = expected_calls(row)
         category = row.get("category") or (want[0]["name"] if want else "none")
         verdict = score_calls(want, got)
-        asked = bool(got) and d.confidence is not None and d.confidence < ask_below
+        asked = d.asks_back(ask_below)
         if asked:
             tally.asked.append(verdict.ok)
         ok = verdict.ok and not asked
         shown: Any = got[0] if len(got) == 1 else (got or None)
         why = verdict.reason or d.error or (
-            f"asked back ({d.confidence:.2f} < {ask_below:g})" if asked else None)
+            (f"asked back: {d.doubt}" if d.doubt else
+             f"asked back ({d.confidence:.2f} < {ask_below:g})") if asked else None)
         tally.add(category, ok, {"text": row["text"], "expected": want or None,
                                  "got": shown, "why": why, "asked": asked,
                                  "confidence": d.confidence})

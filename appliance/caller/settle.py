@@ -1,0 +1,86 @@
+"""From the calls the model wrote to the calls that run, and the tool the words say instead.
+
+:func:`settled` takes a walk's raw text through parsing, grounding in the words
+(:mod:`.grounding`), repeats, requests for later, listings ("all the lights") and the
+confidence floor: every way a written call can fail comes back as ``Decision.error``.
+
+:func:`towards` and :func:`instead`: where the model chose a tool the words contradict
+("brighten the kitchen all the way" as ``set_light``: "brighten" is set_brightness's and
+nothing said is set_light's alone, :func:`.declared.outweighed`), and the words point at
+exactly one other tool, that tool's call is walked instead. It is asked back, never made at
+once ("should I set the kitchen brightness to 100 percent?"), because the model's own first
+choice was another tool; or, where the words do not give what that tool needs, its question
+is the answer ("set a timer for the eggs": how many minutes?).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from appliance.caller import quantifiers
+from appliance.caller.declared import Grounds, outweighing
+from appliance.caller.grounding import Said, for_later, ground, without_repeats
+from appliance.caller.syntax import parse_calls
+from appliance.errors import CallError
+from appliance.messages import Decision, ToolCall
+
+
+def settled(done: Decision, heard: str, said: Said | None, grounds: Grounds, *,
+            max_calls: int, min_confidence: float) -> Decision:
+    """``done`` (a walk's raw text and confidence) with its calls as they will run, or the
+    reason none will. ``said`` None: strings were not copied from the words; validated only."""
+    try:
+        parsed = parse_calls(done.raw)
+    except CallError as exc:
+        return replace(done, error=str(exc))
+    calls = ground(list(map(_strip_strings, parsed)), said, grounds)
+    if isinstance(calls, str):
+        return replace(done, error=calls)
+    if said is not None:
+        calls = without_repeats(calls, heard, grounds.toolbox)
+        if (later := for_later(heard, calls)) is not None:
+            return replace(done, error=later)
+        if said.listed and not any(quantifiers.expands(c, heard, grounds.toolbox)
+                                   for c in calls):
+            return replace(done, error=f"not sure what 'all' covers in {heard!r}")
+    calls = quantifiers.expand(calls, heard, grounds.toolbox, max_calls)
+    confidence = done.confidence if done.confidence is not None else 1.0
+    if confidence < min_confidence:
+        return replace(done, error=f"not sure enough to act: {', '.join(map(str, calls))} "
+                                   f"({confidence:.2f} < {min_confidence:g})")
+    return replace(done, calls=calls)
+
+
+def towards(done: Decision, said: Said, grounds: Grounds) -> str | None:
+    """The one tool the words say where ``done`` made no call because its one call was of
+    another tool the words outweigh; ``None`` otherwise (a request that joins several, or
+    whose words point at more than one tool, is left as it is)."""
+    if done.calls or not done.raw or said.joined:
+        return None
+    try:
+        parsed = parse_calls(done.raw)
+    except CallError:
+        return None
+    if len(parsed) != 1:
+        return None
+    others = outweighing(parsed[0], said.tokens, grounds)
+    return others[0][0] if len(others) == 1 else None
+
+
+def instead(done: Decision, other: Decision) -> Decision:
+    """What is answered when the words' tool was walked (``other``) after ``done``: its
+    calls, asked back (``Decision.doubt``); its question for a value the words do not give;
+    else ``done``'s reason."""
+    tokens, evals = done.tokens_evaluated + other.tokens_evaluated, done.evals + other.evals
+    first = parse_calls(done.raw)[0].name
+    if other.calls:
+        return replace(other, tokens_evaluated=tokens, evals=evals,
+                       doubt=f"the model chose {first}; the words say {other.calls[0].name}")
+    if other.error is not None and other.error.endswith("?"):  # grounding.question
+        return replace(other, tokens_evaluated=tokens, evals=evals)
+    return replace(done, tokens_evaluated=tokens, evals=evals)
+
+
+def _strip_strings(call: ToolCall) -> ToolCall:
+    args = {k: v.strip() if isinstance(v, str) else v for k, v in call.arguments.items()}
+    return ToolCall(call.name, args)
