@@ -244,6 +244,24 @@ def test_a_call_of_a_tool_the_request_says_nothing_of_is_not_made() -> None:
     assert unrelated(snow, Said("is it snowing in reykjavik").tokens, grounds) is None
 
 
+def test_a_call_that_holds_nothing_said_of_a_tool_no_word_says_is_not_made() -> None:
+    """With the embedded model and no adapter of its own, the 40-tool home answered "what's
+    the capital of portugal" and "switch on the electric blanket" with set_hvac_mode(eco,
+    downstairs): no word said is that tool's (a command verb three tools declare is no
+    one's), and no value of the call was said. A value said keeps it."""
+    home = load_config(ROOT / "tests" / "homes" / "new_home.yaml")
+    grounds = Grounds.of(home.tools)
+    assert {"set", "turn", "switch"} <= grounds.common and "heating" not in grounds.common
+    eco = ToolCall("set_hvac_mode", {"mode": "eco", "zone": "downstairs"})
+    for text in ("what's the capital of portugal", "switch on the electric blanket"):
+        assert unrelated(eco, Said(text).tokens, grounds) == \
+            "nothing said is set_hvac_mode's, nor any value it has", text
+    assert unrelated(eco, Said("put the heating on eco").tokens, grounds) is None
+    assert unrelated(eco, Said("switch upstairs to eco").tokens, grounds) is None
+    weather = ToolCall("get_weather", {"location": "lagos"})
+    assert unrelated(weather, Said("how warm is lagos").tokens, grounds) is None
+
+
 def test_a_request_for_later_is_no_call_of_a_tool_that_cannot_wait() -> None:
     """ "turn off the kitchen light in 10 minutes" (as normalization writes it) once turned
     it off at once. A call that takes the time in (a number, a value with digits) is made."""

@@ -11,16 +11,26 @@ tool caller makes it when it starts.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from appliance.english import ACTION_VERBS, AMOUNT_WORDS, POLITE_LEADS, POLITE_TAILS
+from appliance.english import (
+    ACTION_VERBS,
+    AMOUNT_WORDS,
+    COMMAND_VERBS,
+    POLITE_LEADS,
+    POLITE_TAILS,
+)
 from appliance.messages import ToolCall
 from appliance.tools import Tool, Toolbox
 
 PLAIN_WORDS = frozenset({"the", "a", "an", "my", "some", "this", "that", "it", "please", "to",
                          "in", "on", "for", "of", "like", "is", "what's", "what", "me", "now"})
 """Words that are nobody's value on their own."""
+
+COMMON = 3
+"""In this many tools' declarations, a command verb is no tool's own (:attr:`Grounds.common`)."""
 
 POLITE_WORDS = frozenset(w for p in POLITE_LEADS + POLITE_TAILS for w in p.split())
 """The words of what people say around a command ("can you", "for me")."""
@@ -104,6 +114,9 @@ class Grounds:
     """Per tool, :func:`_claimed_words`: what a request for it may say of its own."""
     phrased: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Per tool, the words of its phrasings (:func:`phrase_words`)."""
+    common: frozenset[str] = frozenset()
+    """Command verbs of :data:`COMMON` or more tools' declarations ("set", "turn", "switch"
+    in a big home): saying one points at none of them."""
 
     @classmethod
     def of(cls, toolbox: Toolbox) -> Grounds:
@@ -127,7 +140,10 @@ class Grounds:
                    plain={n: p | PLAIN_WORDS for n, p in phrasing.items()},
                    theirs=theirs, named=named, own=declared, nouns=nouns,
                    claimed={t.name: _claimed_words(t) for t in toolbox},
-                   phrased={n: frozenset(p) for n, p in phrasing.items()})
+                   phrased={n: frozenset(p) for n, p in phrasing.items()},
+                   common=frozenset(w for w, n in Counter(
+                       w for words in declared.values() for w in words).items()
+                       if n >= COMMON and w in COMMAND_VERBS))
 
 
 def elsewhere(call: ToolCall, grounds: Grounds, *, later: bool = False) -> str | None:
@@ -178,15 +194,20 @@ def negated(heard: str) -> str | None:
 
 def unrelated(call: ToolCall, tokens: Sequence[str], grounds: Grounds) -> str | None:
     """A request (its ``tokens``) that says no word of the call's tool but names another
-    tool's thing ("how long is left on my timer" is no get_light_state): what it names, for
-    the reason the call is not made."""
+    tool's thing ("how long is left on my timer" is no get_light_state), or nothing the call
+    holds either ("what's the capital of portugal" as ``set_hvac_mode(eco, downstairs)``:
+    every value invented): why the call is not made. A value taken from the words (a city,
+    a number said) is something the call holds."""
     if call.name not in grounds.toolbox:
         return None
     said = set(tokens) - PLAIN_WORDS
-    if said & grounds.own[call.name]:
+    if said & (grounds.own[call.name] - grounds.common):
         return None
     other = said & grounds.nouns[call.name]
-    return f"the request names {', '.join(sorted(other))}, not {call.name}" if other else None
+    if other:
+        return f"the request names {', '.join(sorted(other))}, not {call.name}"
+    held = {w for v in call.arguments.values() for w in re.findall(r"[\w.']+", str(v).lower())}
+    return None if held & said else f"nothing said is {call.name}'s, nor any value it has"
 
 
 
