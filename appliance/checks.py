@@ -62,7 +62,9 @@ def check_config(config: Config) -> None:
     model = config.model
     if 0 < model.ask_below <= model.min_confidence:
         raise ConfigError(f"ask_below {model.ask_below:g} is not above min_confidence "
-                          f"{model.min_confidence:g}: no call would ever be asked back",
+                          f"{model.min_confidence:g}: no call would ever be asked back "
+                          f"(set it above min_confidence, or 0 to ask nothing back; the "
+                          f"defaults are 0.7 and 0.5)",
                           source=source, path="model.ask_below")
 
 
