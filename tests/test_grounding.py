@@ -328,3 +328,15 @@ def test_the_tool_the_words_say_is_walked_instead_and_asked_back() -> None:
     assert settle.instead(dropped, asked).error == asked.error
     refused = Decision(dropped.text, error="not sure enough to act")
     assert settle.instead(dropped, refused).error == dropped.error
+
+
+def test_a_parameter_named_without_a_value_is_asked_for() -> None:
+    """ "change the fan speed" was set_fan(high): the speed is named, no speed is said. With
+    a value ("the fan speed to low") or a place on the scale ("the slowest speed") it stands."""
+    grounds = Grounds.of(HOME.tools)
+    high = ToolCall("set_fan", {"speed": "high"})
+    assert ground([high], Said("change the fan speed", grounds=grounds), grounds) == \
+        question(grounds.toolbox, "set_fan", "speed")
+    for text in ("change the fan speed to high", "fan on the highest speed",
+                 "run the fan at full speed"):
+        assert ground([high], Said(text, grounds=grounds), grounds) == (high,), text

@@ -48,7 +48,7 @@ from appliance.caller.declared import (
     unrelated,
 )
 from appliance.caller.quantifiers import ALL_VALUES
-from appliance.english import AMOUNT_WORDS, LATER, lookalikes, share_said
+from appliance.english import AMOUNT_WORDS, BOTTOM, LATER, TOP, lookalikes, share_said
 from appliance.errors import CallError
 from appliance.messages import ToolCall
 from appliance.tools import Tool, Toolbox
@@ -58,6 +58,9 @@ JOINING = frozenset({"and", "then", "also", "plus", "too"})
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 NEGATIVE = frozenset({"minus", "negative"})
+
+SCALE_WORDS = frozenset(w for p in TOP + BOTTOM for w in p.split()) - {"the", "setting", "speed"}
+"""Words that say where on an ordered enum ("the slowest speed", "full blast")."""
 
 NUMBER_WORDS = frozenset({"single", "double", "triple", "quad", "quadruple", "twice", "once"})
 """Words that are numbers without digits ("a double shot": 2)."""
@@ -248,7 +251,10 @@ def unfounded(call: ToolCall, said: Said, grounds: Grounds) -> tuple[ToolCall, s
         elif kind == "string" and "enum" not in schema and isinstance(value, str):
             bad = set(re.findall(r"[\w']+", value.lower())) <= plain
         elif isinstance(value, str) and "enum" in schema:
-            bad = said.other_thing(value, schema["enum"], grounds.words) is not None
+            bad = said.other_thing(value, schema["enum"], grounds.words) is not None or (
+                # "change the fan speed": the parameter named, none of its values said
+                key.lower() in said.tokens and not said.anywhere(schema["enum"])
+                and not (AMOUNT_WORDS | SCALE_WORDS).intersection(said.tokens))
         else:
             bad = False
         if bad and "default" in schema:
