@@ -9,6 +9,7 @@ import pytest
 from appliance.caller import settle
 from appliance.caller.declared import (
     Grounds,
+    amount_takers,
     elsewhere,
     negated,
     outweighed,
@@ -340,3 +341,19 @@ def test_a_parameter_named_without_a_value_is_asked_for() -> None:
     for text in ("change the fan speed to high", "fan on the highest speed",
                  "run the fan at full speed"):
         assert ground([high], Said(text, grounds=grounds), grounds) == (high,), text
+
+
+def test_an_amount_for_a_tool_that_takes_none_goes_to_one_that_does() -> None:
+    """ "bedroom lights to half" was set_light(on): "half" is an amount, set_light takes
+    none, and set_brightness (a 0-100 percent) shares "bedroom" with the request. A tool
+    with a scale (the fan's low to high) takes an amount."""
+    grounds = Grounds.of(HOME.tools)
+    on = ToolCall("set_light", {"room": "bedroom", "state": "on"})
+    said = Said("bedroom lights to half", grounds=grounds)
+    assert amount_takers(on, said.tokens, grounds) == ["set_brightness"]
+    assert "takes none" in str(ground([on], said, grounds))
+    assert amount_takers(on, Said("bedroom lights on").tokens, grounds) == []
+    fan = ToolCall("set_fan", {"speed": "off"})
+    assert amount_takers(fan, Said("turn the fan all the way up").tokens, grounds) == []
+    dropped = Decision("bedroom lights to half", raw=RAW.replace("kitchen", "bedroom"))
+    assert settle.towards(dropped, said, grounds) == "set_brightness"

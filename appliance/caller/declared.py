@@ -21,6 +21,7 @@ from appliance.english import (
     COMMAND_VERBS,
     POLITE_LEADS,
     POLITE_TAILS,
+    share_said,
 )
 from appliance.messages import ToolCall
 from appliance.tools import Tool, Toolbox
@@ -246,3 +247,27 @@ def outweighing(call: ToolCall, tokens: Sequence[str],
         if for_other and not for_call:
             found.append((other, for_other))
     return found
+
+
+def takes_amount(tool: Tool) -> bool:
+    """Whether a tool's call can say how much: a number, or a scale (an enum with low and
+    high)."""
+    return any((p.get("type") in ("integer", "number") and "enum" not in p)
+               or {"low", "high"} <= set(map(str, p.get("enum", ())))
+               for p in tool.properties.values())
+
+
+def amount_takers(call: ToolCall, tokens: Sequence[str], grounds: Grounds) -> list[str]:
+    """A request that says an amount without a number ("set the living room lights to half",
+    "all the way up") for a call of a tool that takes none (set_light): the tools that take
+    a 0-100 percent and share a word with the request; empty where the request says no
+    amount or the call's tool takes one."""
+    if call.name not in grounds.toolbox or share_said(" ".join(tokens)) is None \
+            or takes_amount(grounds.toolbox[call.name]):
+        return []
+    said = set(tokens) - PLAIN_WORDS
+    return [t.name for t in grounds.toolbox if t.name != call.name
+            and any(p.get("type") in ("integer", "number")
+                    and (p.get("minimum"), p.get("maximum")) == (0, 100)
+                    for p in t.properties.values())
+            and said & (grounds.own[t.name] - grounds.common)]

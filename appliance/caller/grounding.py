@@ -42,6 +42,7 @@ from appliance.caller.declared import (
     PLAIN_WORDS,
     POLITE_WORDS,
     Grounds,
+    amount_takers,
     elsewhere,
     lead_words,
     outweighed,
@@ -284,7 +285,9 @@ def ground(parsed: Sequence[ToolCall], said: Said | None,
         if said is not None:
             why = unrelated(made, said.tokens, grounds) or elsewhere(
                 made, grounds, later=bool(calls or dropped)) or (
-                None if said.joined else outweighed(made, said.tokens, grounds))
+                None if said.joined else outweighed(made, said.tokens, grounds)) or (
+                None if said.joined or not amount_takers(made, said.tokens, grounds)
+                else f"the request says an amount, and {made.name} takes none")
             if why is not None:
                 dropped.append(f"{made.name}: {why}")
                 continue

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from appliance.caller import quantifiers
-from appliance.caller.declared import Grounds, outweighing
+from appliance.caller.declared import Grounds, amount_takers, outweighing
 from appliance.caller.grounding import Said, for_later, ground, without_repeats
 from appliance.caller.syntax import parse_calls
 from appliance.errors import CallError
@@ -63,8 +63,9 @@ def towards(done: Decision, said: Said, grounds: Grounds) -> str | None:
         return None
     if len(parsed) != 1:
         return None
-    others = outweighing(parsed[0], said.tokens, grounds)
-    return others[0][0] if len(others) == 1 else None
+    others = [o for o, _ in outweighing(parsed[0], said.tokens, grounds)] or amount_takers(
+        parsed[0], said.tokens, grounds)
+    return others[0] if len(others) == 1 else None
 
 
 def instead(done: Decision, other: Decision) -> Decision:
