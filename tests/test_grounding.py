@@ -357,3 +357,17 @@ def test_an_amount_for_a_tool_that_takes_none_goes_to_one_that_does() -> None:
     assert amount_takers(fan, Said("turn the fan all the way up").tokens, grounds) == []
     dropped = Decision("bedroom lights to half", raw=RAW.replace("kitchen", "bedroom"))
     assert settle.towards(dropped, said, grounds) == "set_brightness"
+
+
+def test_a_length_of_time_is_no_value_of_a_parameter_that_is_not_one() -> None:
+    """ "timer for the pizza fourteen minutes", misheard "timer for the heat to fourteen
+    minute" (voice bench), set the thermostat to 14. A number said only as minutes or hours
+    goes to a parameter whose name or description is about time."""
+    grounds = Grounds.of(HOME.tools)
+    heat = ToolCall("set_thermostat", {"temperature": 14})
+    said = Said("timer for the heat to 14 minute", grounds=grounds)
+    assert said.as_duration(14) and not Said("heat to 14").as_duration(14)
+    assert ground([heat], said, grounds) == question(grounds.toolbox, "set_thermostat",
+                                                      "temperature")
+    timer = ToolCall("start_timer", {"minutes": 14})
+    assert ground([timer], Said("timer for 14 minutes", grounds=grounds), grounds) == (timer,)

@@ -60,6 +60,10 @@ JOINING = frozenset({"and", "then", "also", "plus", "too"})
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 NEGATIVE = frozenset({"minus", "negative"})
 
+DURATIONS = frozenset({"second", "sec", "minute", "min", "hour", "hr"})
+TIMELY = ("minute", "hour", "second", "time", "duration", "length", "delay", "long", "timer")
+"""Words of a parameter's name or description that take a length of time."""
+
 SCALE_WORDS = frozenset(w for p in TOP + BOTTOM for w in p.split()) - {"the", "setting", "speed"}
 """Words that say where on an ordered enum ("the slowest speed", "full blast")."""
 
@@ -113,6 +117,12 @@ class Said:
     def numbers(self) -> list[tuple[int, str]]:
         """The request's numbers written in digits, with their places."""
         return [(i, t) for i, t in enumerate(self.tokens) if NUMBER.fullmatch(t)]
+
+    def as_duration(self, value: float) -> bool:
+        """Whether ``value`` is said only as a length of time ("14 minutes", "2 hours")."""
+        said = [i for i, t in self.numbers() if float(t) == value]
+        return bool(said) and all(i + 1 < len(self.tokens) and self.tokens[i + 1].rstrip("s")
+                                  in DURATIONS for i in said)
 
     def has_number(self) -> bool:
         return bool(self.numbers()) or bool(NUMBER_WORDS.intersection(self.tokens))
@@ -246,6 +256,10 @@ def unfounded(call: ToolCall, said: Said, grounds: Grounds) -> tuple[ToolCall, s
                 and not isinstance(value, bool) else None
             if meant is not None:  # validated below as said: "500 is more than 90"
                 args[key] = int(meant) if meant.is_integer() else meant
+            elif isinstance(value, (int, float)) and said.as_duration(value):
+                # "timer for the heat to 14 minute" is no temperature of 14
+                about = f"{key} {schema.get('description', '')}".lower()
+                bad = bad or not any(w in about for w in TIMELY)
             share = None if said.has_number() else share_said(" ".join(said.tokens))
             if share is not None and (schema.get("minimum"), schema.get("maximum")) == (0, 100):
                 args[key] = int(100 * share)  # "all the way down" is 0, however it was read
