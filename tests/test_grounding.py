@@ -13,6 +13,7 @@ from appliance.caller.declared import (
     elsewhere,
     negated,
     outweighed,
+    unasked,
     undeclared_action,
     unrelated,
     vocabulary,
@@ -371,3 +372,18 @@ def test_a_length_of_time_is_no_value_of_a_parameter_that_is_not_one() -> None:
                                                       "temperature")
     timer = ToolCall("start_timer", {"minutes": 14})
     assert ground([timer], Said("timer for 14 minutes", grounds=grounds), grounds) == (timer,)
+
+
+def test_a_question_is_no_call_of_a_tool_that_answers_none() -> None:
+    """ "did i lock the front door" as lock_door(lock): every lock_door phrasing is a
+    command. get_light_state's are questions ("is the kitchen light on"), so it answers one;
+    a polite command ("can you lock the front door") is no question."""
+    grounds = Grounds.of(HOME.tools)
+    lock = ToolCall("lock_door", {"action": "lock", "door": "front"})
+    for text in ("did i lock the front door", "hey is the front door locked"):
+        assert unasked(lock, Said(text).tokens, grounds) == \
+            "the request is a question, and lock_door answers none", text
+    for text in ("can you lock the front door", "lock the front door"):
+        assert unasked(lock, Said(text).tokens, grounds) is None, text
+    state = ToolCall("get_light_state", {"room": "kitchen"})
+    assert unasked(state, Said("is the kitchen light on").tokens, grounds) is None

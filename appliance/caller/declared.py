@@ -187,6 +187,33 @@ any music", "no wait do not open the garage"): no call. "don't forget to lock th
 and "never mind" are other things."""
 
 
+QUESTIONS = frozenset({"did", "is", "are", "was", "were", "has", "have", "does", "do", "what",
+                       "what's", "whats", "how", "how's", "which", "when", "where", "who",
+                       "why", "isn't", "aren't", "didn't"})
+"""First words of a question ("did i lock the front door", "is the garage door open")."""
+
+
+def answers(tool: Tool) -> bool:
+    """Whether a tool answers questions: one of its phrasings is one."""
+    return any(_first_word(e.say) in QUESTIONS for e in tool.examples)
+
+
+def unasked(call: ToolCall, tokens: Sequence[str], grounds: Grounds) -> str | None:
+    """A question ("did i lock the front door") answered with a call of a tool that answers
+    none (its phrasings are all commands): why the call is not made."""
+    if call.name not in grounds.toolbox or _first_word(" ".join(tokens)) not in QUESTIONS \
+            or answers(grounds.toolbox[call.name]):
+        return None
+    return f"the request is a question, and {call.name} answers none"
+
+
+def _first_word(text: str) -> str:
+    words = [w for w in re.findall(r"[\w']+", text.lower())]
+    while words and words[0] in POLITE_WORDS - {"will", "would", "can", "could"}:
+        words.pop(0)
+    return words[0] if words else ""
+
+
 def negated(heard: str) -> str | None:
     """The words by which the request says not to act; ``None`` where it does not."""
     found = NEGATED.search(heard.lower())
@@ -271,3 +298,11 @@ def amount_takers(call: ToolCall, tokens: Sequence[str], grounds: Grounds) -> li
                     and (p.get("minimum"), p.get("maximum")) == (0, 100)
                     for p in t.properties.values())
             and said & (grounds.own[t.name] - grounds.common)]
+
+
+def unamounted(call: ToolCall, tokens: Sequence[str], grounds: Grounds) -> str | None:
+    """An amount said for a call whose tool takes none (:func:`amount_takers`): why the
+    call is not made."""
+    if not amount_takers(call, tokens, grounds):
+        return None
+    return f"the request says an amount, and {call.name} takes none"

@@ -42,10 +42,11 @@ from appliance.caller.declared import (
     PLAIN_WORDS,
     POLITE_WORDS,
     Grounds,
-    amount_takers,
     elsewhere,
     lead_words,
     outweighed,
+    unamounted,
+    unasked,
     unrelated,
 )
 from appliance.caller.quantifiers import ALL_VALUES
@@ -287,7 +288,8 @@ def ground(parsed: Sequence[ToolCall], said: Said | None,
       "stop the music" is no timer's label), and so is one of a tool the request says no
       word of where it names another's thing (:func:`.unrelated`), and, in a request that
       joins nothing, one whose words are another tool's and none its own alone
-      (:func:`.outweighed`); none left, the reason;
+      (:func:`.outweighed`) or that says an amount its tool cannot take (:func:`.unamounted`);
+      a question answered by a tool that answers none (:func:`.unasked`); none left, why;
     - a required value the words do not give: the question for it (:func:`unfounded`);
     - defaults filled in and every call validated: what is wrong with the first bad one.
 
@@ -297,11 +299,10 @@ def ground(parsed: Sequence[ToolCall], said: Said | None,
     for made in parsed:
         call = made
         if said is not None:
-            why = unrelated(made, said.tokens, grounds) or elsewhere(
-                made, grounds, later=bool(calls or dropped)) or (
-                None if said.joined else outweighed(made, said.tokens, grounds)) or (
-                None if said.joined or not amount_takers(made, said.tokens, grounds)
-                else f"the request says an amount, and {made.name} takes none")
+            words = said.tokens
+            why = unasked(made, words, grounds) or unrelated(made, words, grounds) or elsewhere(
+                made, grounds, later=bool(calls or dropped)) or (None if said.joined else (
+                    outweighed(made, words, grounds) or unamounted(made, words, grounds)))
             if why is not None:
                 dropped.append(f"{made.name}: {why}")
                 continue
