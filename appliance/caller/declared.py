@@ -75,12 +75,16 @@ def _declared_words(tool: Tool) -> frozenset[str]:
     return frozenset(w for t in texts for w in re.findall(r"[\w']+", t.lower()))
 
 
+def enum_words(tool: Tool) -> frozenset[str]:
+    """The words of a tool's string enum values ("living", "room", "kitchen")."""
+    return frozenset(w for p in tool.properties.values() for v in p.get("enum", ())
+                     if isinstance(v, str) for w in re.findall(r"[\w']+", v.lower()))
+
+
 def _claimed_words(tool: Tool) -> frozenset[str]:
     """The words a request for ``tool`` says that may be its own: its phrasings' words, its
     enum values and its name, less the plain and polite ones."""
-    values = {w for p in tool.properties.values() for v in p.get("enum", ())
-              for w in re.findall(r"[\w']+", str(v).lower())}
-    return frozenset(phrase_words(tool) | values | set(tool.name.lower().split("_"))) \
+    return frozenset(phrase_words(tool) | enum_words(tool) | set(tool.name.lower().split("_"))) \
         - PLAIN_WORDS - POLITE_WORDS
 
 
@@ -125,10 +129,7 @@ class Grounds:
         parts = {t.name: t.name.lower().split("_") for t in toolbox}
         called = {name: frozenset(p) for name, p in parts.items()}
         declared = {t.name: _declared_words(t) for t in toolbox}
-        values = {t.name: frozenset(w for p in t.properties.values()
-                                    for v in p.get("enum", ()) if isinstance(v, str)
-                                    for w in re.findall(r"[\w']+", v.lower()))
-                  for t in toolbox}
+        values = {t.name: enum_words(t) for t in toolbox}
         theirs, named, nouns = {}, {}, {}
         for name, own in declared.items():
             others = [o for o in declared if o != name]
