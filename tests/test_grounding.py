@@ -316,20 +316,20 @@ def test_the_tool_the_words_say_is_walked_instead_and_asked_back() -> None:
     said = Said("brighten the kitchen all the way", grounds=grounds)
     dropped = Decision("brighten the kitchen all the way", raw=RAW, error="set_light: ...",
                        evals=3)
-    assert settle.towards(dropped, said, grounds) == "set_brightness"
+    assert settle.towards(dropped, said, grounds) == ("set_light", "set_brightness")
     assert settle.towards(replace(dropped, calls=(ToolCall("set_light", {}),)), said,
                           grounds) is None
     joined = Said("brighten the kitchen and lock the door", grounds=grounds)
     assert settle.towards(dropped, joined, grounds) is None
     made = ToolCall("set_brightness", {"room": "kitchen", "percent": 100})
     other = Decision(dropped.text, calls=(made,), confidence=0.99, evals=4)
-    instead = settle.instead(dropped, other)
+    instead = settle.instead(dropped, other, "set_light")
     assert instead.calls == (made,) and instead.evals == 7 and instead.asks_back(0.0)
     assert instead.doubt == "the model chose set_light; the words say set_brightness"
     asked = Decision(dropped.text, error="set_brightness needs percent: Brightness?")
-    assert settle.instead(dropped, asked).error == asked.error
+    assert settle.instead(dropped, asked, "set_light").error == asked.error
     refused = Decision(dropped.text, error="not sure enough to act")
-    assert settle.instead(dropped, refused).error == dropped.error
+    assert settle.instead(dropped, refused, "set_light").error == dropped.error
 
 
 def test_a_parameter_named_without_a_value_is_asked_for() -> None:
@@ -357,7 +357,7 @@ def test_an_amount_for_a_tool_that_takes_none_goes_to_one_that_does() -> None:
     fan = ToolCall("set_fan", {"speed": "off"})
     assert amount_takers(fan, Said("turn the fan all the way up").tokens, grounds) == []
     dropped = Decision("bedroom lights to half", raw=RAW.replace("kitchen", "bedroom"))
-    assert settle.towards(dropped, said, grounds) == "set_brightness"
+    assert settle.towards(dropped, said, grounds) == ("set_light", "set_brightness")
 
 
 def test_a_length_of_time_is_no_value_of_a_parameter_that_is_not_one() -> None:

@@ -292,12 +292,14 @@ class ToolCaller:
         driver = self._driver(heard, at_call)
         driver.confidence = first_choice(at_turn, first, self._turn)
         done, said = self._walk(words, heard, driver, self.tools)
-        if said is None or (other := settle.towards(done, said, self._grounds)) is None:
+        if said is None or (redirect := settle.towards(done, said, self._grounds)) is None:
             return done
         engine.rewind()  # the words are another tool's: walk that one's call instead
         driver = self._driver(heard, None)
         driver.after(request + self._call_prefix)
-        return settle.instead(done, self._walk(words, heard, driver, [self.toolbox[other]])[0])
+        chosen, other = redirect
+        return settle.instead(done, self._walk(words, heard, driver, [self.toolbox[other]])[0],
+                              chosen)
 
     def _driver(self, heard: str, at_call: Scores | None) -> LiveDriver:
         return LiveDriver(self.engine, self.vocab, at_call,
@@ -322,8 +324,7 @@ class ToolCaller:
         engine = self.engine
         engine.rewind()  # the speculative call opening is in the cache: start again
         # Tool and parameter names only: with words as strings, no full logits are needed.
-        driver = LiveDriver(engine, self.vocab, None,
-                            copy_from=heard if self.strings == "words" else None)
+        driver = self._driver(heard, None)
         driver.after(request + self._clarify)
         tool, param = walk_clarification(driver, self.tools)
         stats = engine.stats

@@ -51,10 +51,11 @@ def settled(done: Decision, heard: str, said: Said | None, grounds: Grounds, *,
     return replace(done, calls=calls)
 
 
-def towards(done: Decision, said: Said, grounds: Grounds) -> str | None:
-    """The one tool the words say where ``done`` made no call because its one call was of
-    another tool the words outweigh; ``None`` otherwise (a request that joins several, or
-    whose words point at more than one tool, is left as it is)."""
+def towards(done: Decision, said: Said, grounds: Grounds) -> tuple[str, str] | None:
+    """Where ``done`` made no call because its one call was of a tool the words outweigh,
+    or that cannot take the amount they say: that tool and the one tool the words say;
+    ``None`` otherwise (a request that joins several, or whose words point at more than one
+    tool, is left as it is)."""
     if done.calls or not done.raw or said.joined:
         return None
     try:
@@ -65,18 +66,17 @@ def towards(done: Decision, said: Said, grounds: Grounds) -> str | None:
         return None
     others = [o for o, _ in outweighing(parsed[0], said.tokens, grounds)] or amount_takers(
         parsed[0], said.tokens, grounds)
-    return others[0] if len(others) == 1 else None
+    return (parsed[0].name, others[0]) if len(others) == 1 else None
 
 
-def instead(done: Decision, other: Decision) -> Decision:
-    """What is answered when the words' tool was walked (``other``) after ``done``: its
-    calls, asked back (``Decision.doubt``); its question for a value the words do not give;
-    else ``done``'s reason."""
+def instead(done: Decision, other: Decision, chosen: str) -> Decision:
+    """What is answered when the words' tool was walked (``other``) after ``done``, whose
+    call of ``chosen`` was dropped: its calls, asked back (``Decision.doubt``); its question
+    for a value the words do not give; else ``done``'s reason."""
     tokens, evals = done.tokens_evaluated + other.tokens_evaluated, done.evals + other.evals
-    first = parse_calls(done.raw)[0].name
     if other.calls:
         return replace(other, tokens_evaluated=tokens, evals=evals,
-                       doubt=f"the model chose {first}; the words say {other.calls[0].name}")
+                       doubt=f"the model chose {chosen}; the words say {other.calls[0].name}")
     if other.error is not None and other.error.endswith("?"):  # grounding.question
         return replace(other, tokens_evaluated=tokens, evals=evals)
     return replace(done, tokens_evaluated=tokens, evals=evals)
