@@ -51,7 +51,7 @@ class Decision:
     """The model's probability for its least certain choice (None: no choice was scored)."""
     doubt: str | None = None
     """Why the calls are asked back however sure the model was of them: it chose another
-    tool than the words say, and these are the words' tool's (:mod:`.caller.redirect`)."""
+    tool than the words say, and these are the words' tool's (:mod:`.caller.settle`)."""
 
     def __post_init__(self) -> None:
         _first_of(self, "call", "calls")
