@@ -17,8 +17,7 @@ Inverse text normalization, conservatively (only number words change):
 - numbers that cannot be one number stay apart: "nineteen eighty four" -> "19 84".
 
 Everything else (case, punctuation, other words) is left as it was; where a number changed,
-runs of whitespace become one space. Pure and fast: the same functions run on every
-utterance and on every training sample.
+runs of whitespace become one space. Pure and fast: they run on every utterance and sample.
 """
 
 from __future__ import annotations
@@ -46,13 +45,22 @@ AMOUNT_WORDS = frozenset(w for phrase in PERCENT_TOP + PERCENT_BOTTOM + PERCENT_
                              "fully", "brightest", "highest", "lowest"}
 """Words that say an amount of a bounded number: a required number may come from them."""
 
+_AS_POSSIBLE = r"as (?:{}) as (?:possible|it goes|it can go)"
+_EXTREMES = ((1.0, TOP + PERCENT_TOP, "bright|high|fast|loud|strong"),
+             (0.0, BOTTOM + PERCENT_BOTTOM, "dim|low|slow|quiet|soft"), (0.5, PERCENT_HALF, ""))
+_WAYS = ((1.0, re.compile(r"\b(?:brighten|raise|increase|up)\b")),
+         (0.0, re.compile(r"\b(?:dim|lower|decrease|reduce|down)\b")))
+
 
 def share_said(text: str) -> float | None:
-    """The share of a 0-100 percent that ``text`` says without a number: 1.0 for "full" or
-    "all the way up", 0.0 for "all the way down", 0.5 for "half"; ``None`` for none or two."""
-    found = {share for share, phrases in ((1.0, PERCENT_TOP), (0.0, PERCENT_BOTTOM),
-                                          (0.5, PERCENT_HALF))
-             if any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", text) for p in phrases)}
+    """The share of a bounded amount that ``text`` says without a number: 1.0 for "full",
+    "all the way up", "as bright as possible" or "brighten ... all the way", 0.0 for "all the
+    way down" or "the lowest setting", 0.5 for "half"; ``None`` for none or two."""
+    found = {share for share, phrases, most in _EXTREMES
+             if any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", text) for p in phrases)
+             or (most and re.search(_AS_POSSIBLE.format(most), text))}
+    if not found and re.search(r"\ball the way\b", text):
+        found = {share for share, way in _WAYS if way.search(text)}
     return found.pop() if len(found) == 1 else None
 
 # Words a phrasing may drop, and words that stand in for each other: "switch off the

@@ -74,7 +74,8 @@ class Scripted:
     def free_string(self, *, required: bool) -> str:
         return "x"
 
-    def number(self, *, integer: bool, negative: bool, follow: Sequence[str]) -> str:
+    def number(self, *, integer: bool, negative: bool, follow: Sequence[str],
+               weighed: bool = True) -> str:
         return "1"
 
 
@@ -266,6 +267,22 @@ def test_the_words_tool_is_asked_back_where_the_model_chose_another(
     assert d.calls == (ToolCall("set_brightness", {"percent": 0, "room": "hallway"}),), d
     assert d.doubt is None or d.asks_back(0.0)
     assert home_caller.decide("don't turn off the living room light").error is not None
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("text,call", [
+    ("brighten the kitchen all the way", ToolCall("set_brightness", {"percent": 100,
+                                                                     "room": "kitchen"})),
+    ("turn the fan all the way up", ToolCall("set_fan", {"speed": "high"})),
+])
+def test_an_amount_said_without_a_number_is_not_the_models_guess(
+        home_caller: ToolCaller, text: str, call: ToolCall) -> None:
+    """ "brighten the kitchen all the way" was no call (the model's unsure pick of a
+    percent, which the words set anyway, sank the confidence below the floor); "turn the
+    fan all the way up" was ``set_fan(off)``."""
+    d = home_caller.decide(text)
+    assert d.calls == (call,), d
+    assert d.confidence is not None and d.confidence >= home_caller.min_confidence
 
 
 @pytest.mark.model

@@ -18,14 +18,8 @@ from appliance.caller.declared import (
     unrelated,
     vocabulary,
 )
-from appliance.caller.grounding import (
-    Said,
-    for_later,
-    ground,
-    question,
-    unfounded,
-    without_repeats,
-)
+from appliance.caller.grounding import Said, ground, on_scale, question, unfounded
+from appliance.caller.settle import for_later, without_repeats
 from appliance.config import load_config
 from appliance.english import share_said
 from appliance.messages import Decision, ToolCall
@@ -292,6 +286,31 @@ def test_an_amount_said_without_a_number_is_that_share_of_a_percent() -> None:
     assert unfounded(read, said, grounds)[0].arguments["percent"] == 0
     said = Said("dim the hallway to 30 percent", grounds=grounds)
     assert unfounded(read, said, grounds)[0].arguments["percent"] == 100  # a number said
+
+
+@pytest.mark.parametrize("text,share", [
+    ("brighten the kitchen all the way", 1.0), ("dim the bedroom all the way", 0.0),
+    ("make the living room as bright as possible", 1.0), ("turn it as low as it goes", 0.0),
+    ("fan to the lowest setting", 0.0), ("run the fan at full speed", 1.0),
+    ("all the way", None), ("turn on all the lights", None), ("dim all the lights", None),
+])
+def test_an_extreme_is_a_share_of_the_amount(text: str, share: float | None) -> None:
+    assert share_said(text) == share
+
+
+def test_an_ordered_enum_said_at_an_extreme_is_its_top_or_bottom_however_it_was_read() -> None:
+    grounds = Grounds.of(HOME.tools)
+    speed = HOME.tools["set_fan"].properties["speed"]
+    read = ToolCall("set_fan", {"speed": "off"})
+    for text, meant in [("turn the fan all the way up", "high"), ("fan on full blast", "high"),
+                        ("turn the fan all the way down", "low")]:  # low, never off
+        said = Said(text, grounds=grounds)
+        assert said.scaled(speed)  # so the model's pick is not weighed (grammar.walk_value)
+        assert unfounded(read, said, grounds)[0].arguments["speed"] == meant
+    said = Said("turn the fan off, all the way", grounds=grounds)
+    assert not said.scaled(speed) and unfounded(read, said, grounds)[0] == read  # 'off' said
+    assert on_scale(["small", "medium", "large"], 1.0) is None  # no low and high: no scale
+    assert not Said("make the fan half as loud").scaled(HOME.tools["set_light"].properties["room"])
 
 
 @pytest.mark.parametrize("text,no", [

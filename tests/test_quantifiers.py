@@ -91,7 +91,8 @@ class _Text:
     def free_string(self, *, required: bool) -> str:
         raise AssertionError("no free text here")
 
-    def number(self, *, integer: bool, negative: bool, follow: Sequence[str]) -> str:
+    def number(self, *, integer: bool, negative: bool, follow: Sequence[str],
+               weighed: bool = True) -> str:
         raise AssertionError("no number here")
 
 

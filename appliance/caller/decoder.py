@@ -244,7 +244,8 @@ class LiveDriver:
             text += self.vocab.piece(best)
         return text.rstrip()
 
-    def number(self, *, integer: bool, negative: bool, follow: Sequence[str]) -> str:
+    def number(self, *, integer: bool, negative: bool, follow: Sequence[str],
+               weighed: bool = True) -> str:
         self._commit_pending()
         v = self.vocab
         # The first token of each thing that may follow, tokenized as the next choice will.
@@ -264,10 +265,11 @@ class LiveDriver:
             if has_digit and not text.endswith("."):
                 closer = logits.best(closers)
                 stop = logits[closer] >= logits[best]
-                self._note(logits, closer if stop else int(best), [*cands, closer])
+                if weighed:
+                    self._note(logits, closer if stop else int(best), [*cands, closer])
                 if stop:
                     break  # the closer is the next choice's business; logits stay valid
-            else:
+            elif weighed:
                 self._note(logits, int(best), cands)
             self._commit([int(best)])
             text += v.piece(int(best))

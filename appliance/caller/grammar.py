@@ -48,11 +48,13 @@ class Driver(Protocol):
     def free_string(self, *, required: bool) -> str:
         """Emit string content up to (not including) the closing ``<escape>``."""
 
-    def number(self, *, integer: bool, negative: bool, follow: Sequence[str]) -> str:
+    def number(self, *, integer: bool, negative: bool, follow: Sequence[str],
+               weighed: bool = True) -> str:
         """Emit a number's characters (digits, maybe ``-`` and one ``.``).
 
         ``follow`` are the texts that may come next; the number ends where the model
-        prefers one of them to another digit.
+        prefers one of them to another digit; one not ``weighed`` (an amount the words say
+        without a number, which grounding sets) does not count toward the confidence.
         """
 
 
@@ -157,14 +159,17 @@ def walk_value(d: Driver, schema: Mapping[str, Any], *, required: bool = True,
     ``said``, an enum value among the longest said (only those, for an optional one), or
     among those an earlier call used when no other was said. The
     choice of a ``listed`` enum (:meth:`Said.listed_key`) is not weighed: the listing
-    replaces it with every value."""
+    replaces it with every value; nor is an amount said without a number
+    (:meth:`Said.scaled`)."""
     kind = schema_type(schema)
     if "enum" in schema and kind == "string":
         # Among the values said and not yet used; else among those said at all ("turn off
         # the fan and the hallway light": the second call's "off" is the first's word too).
         values = (said.values(schema["enum"]) or said.anywhere(schema["enum"])
                   if said is not None else None) or schema["enum"]
-        chosen = values[d.choose([f"{v}{ESCAPE}" for v in values], weighed=not listed)]
+        scaled = said is not None and said.scaled(schema)  # grounding sets it
+        chosen = values[d.choose([f"{v}{ESCAPE}" for v in values],
+                                 weighed=not listed and not scaled)]
         if said is not None:
             said.claim(chosen)
             said.listed += listed
@@ -175,7 +180,7 @@ def walk_value(d: Driver, schema: Mapping[str, Any], *, required: bool = True,
         # Numeric enums are numbers too; the schema check after parsing enforces the enum.
         minimum = schema.get("minimum", schema.get("exclusiveMinimum"))
         d.number(integer=kind == "integer", negative=minimum is None or minimum < 0,
-                 follow=follow)
+                 follow=follow, weighed=said is None or not said.scaled(schema))
     elif kind == "boolean":
         d.choose(["true", "false"])
     elif kind == "object":

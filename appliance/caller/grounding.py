@@ -50,7 +50,7 @@ from appliance.caller.declared import (
     unrelated,
 )
 from appliance.caller.quantifiers import ALL_VALUES
-from appliance.english import AMOUNT_WORDS, BOTTOM, LATER, TOP, lookalikes, share_said
+from appliance.english import AMOUNT_WORDS, BOTTOM, TOP, lookalikes, share_said
 from appliance.errors import CallError
 from appliance.messages import ToolCall
 from appliance.tools import Tool, Toolbox
@@ -124,6 +124,20 @@ class Said:
         said = [i for i, t in self.numbers() if float(t) == value]
         return bool(said) and all(i + 1 < len(self.tokens) and self.tokens[i + 1].rstrip("s")
                                   in DURATIONS for i in said)
+
+    def share(self) -> float | None:
+        """The share of a bounded amount said without a number (:func:`.share_said`)."""
+        return None if self.has_number() else share_said(" ".join(self.tokens))
+
+    def scaled(self, schema: Mapping[str, Any]) -> bool:
+        """Whether the words set a value of ``schema`` without saying it: a 0-100 number, or
+        an ordered enum (:func:`on_scale`) none of whose values is said ("full blast")."""
+        if (share := self.share()) is None:
+            return False
+        if "enum" in schema:
+            return not self.anywhere(schema["enum"]) \
+                and on_scale(schema["enum"], share) is not None
+        return (schema.get("minimum"), schema.get("maximum")) == (0, 100)
 
     def has_number(self) -> bool:
         return bool(self.numbers()) or bool(NUMBER_WORDS.intersection(self.tokens))
@@ -214,25 +228,6 @@ def _like(word: str, token: str) -> bool:
     return len(word) >= 4 and token.startswith(word)
 
 
-def without_repeats(calls: Sequence[ToolCall], heard: str,
-                    toolbox: Toolbox) -> tuple[ToolCall, ...]:
-    """The calls, without a later one that says nothing new: every enum value it has was
-    already used by the calls before it ("a cappuccino with soy milk and cocoa powder" is
-    one order, though "and" let the model open a second). A call without enum values (a
-    timer's minutes) is kept; so is the first."""
-    said = Said(heard)
-    kept: list[ToolCall] = []
-    for call in calls:
-        props = toolbox[call.name].properties if call.name in toolbox else {}
-        enums = [v for k, v in call.arguments.items()
-                 if isinstance(v, str) and props.get(k, {}).get("enum")]
-        fresh = sum(said.claim(v) for v in enums)
-        if call in kept or (kept and enums and not fresh):
-            continue
-        kept.append(call)
-    return tuple(kept)
-
-
 def unfounded(call: ToolCall, said: Said, grounds: Grounds) -> tuple[ToolCall, str | None]:
     """What the words do not give: a number where the request says none, or free text made
     only of the tool's own phrasing ("what's the weather like": ``location: the weather``).
@@ -251,8 +246,10 @@ def unfounded(call: ToolCall, said: Said, grounds: Grounds) -> tuple[ToolCall, s
     for key, value in call.arguments.items():
         schema = props.get(key, {})
         kind = schema.get("type", "string")
+        share = said.share()
         if kind in ("integer", "number") and "enum" not in schema:
-            bad = not said.has_number() and not AMOUNT_WORDS.intersection(said.tokens)
+            bad = not said.has_number() and not AMOUNT_WORDS.intersection(said.tokens) \
+                and share is None
             meant = said.meant_number(value) if isinstance(value, (int, float)) \
                 and not isinstance(value, bool) else None
             if meant is not None:  # validated below as said: "500 is more than 90"
@@ -261,16 +258,20 @@ def unfounded(call: ToolCall, said: Said, grounds: Grounds) -> tuple[ToolCall, s
                 # "timer for the heat to 14 minute" is no temperature of 14
                 about = f"{key} {schema.get('description', '')}".lower()
                 bad = bad or not any(w in about for w in TIMELY)
-            share = None if said.has_number() else share_said(" ".join(said.tokens))
-            if share is not None and (schema.get("minimum"), schema.get("maximum")) == (0, 100):
+            if share is not None and said.scaled(schema):
                 args[key] = int(100 * share)  # "all the way down" is 0, however it was read
         elif kind == "string" and "enum" not in schema and isinstance(value, str):
             bad = set(re.findall(r"[\w']+", value.lower())) <= plain
         elif isinstance(value, str) and "enum" in schema:
-            bad = said.other_thing(value, schema["enum"], grounds.words) is not None or (
+            scaled = on_scale(schema["enum"], share) if share is not None \
+                and said.scaled(schema) else None
+            if scaled is not None:
+                args[key] = scaled  # "the fan all the way up" is high, however it was read
+            bad = scaled is None and (said.other_thing(value, schema["enum"], grounds.words)
+                                      is not None or (
                 # "change the fan speed": the parameter named, none of its values said
                 key.lower() in said.tokens and not said.anywhere(schema["enum"])
-                and not (AMOUNT_WORDS | SCALE_WORDS).intersection(said.tokens))
+                and not (AMOUNT_WORDS | SCALE_WORDS).intersection(said.tokens)))
         else:
             bad = False
         if bad and "default" in schema:
@@ -316,18 +317,13 @@ def ground(parsed: Sequence[ToolCall], said: Said | None,
     return "; ".join(dropped) if dropped and not calls else tuple(calls)
 
 
-def for_later(heard: str, calls: Sequence[ToolCall]) -> str | None:
-    """A request for later that no call waits for ("turn off the kitchen light in 10
-    minutes" as set_light now): why it is not done. Calls with a number, or a value with
-    digits (a washer's ``delay_hours``, an alarm's time, a message that says when), take
-    the time in; then ``None``."""
-    later = LATER.search(heard)
-    if later is None or any(
-            (isinstance(v, (int, float)) and not isinstance(v, bool))
-            or (isinstance(v, str) and any(ch.isdigit() for ch in v))
-            for c in calls for v in c.arguments.values()):
+def on_scale(enum: Sequence[Any], share: float) -> str | None:
+    """The value of an ordered enum (one with ``low`` and ``high``) at ``share`` of it: high
+    at the top, low at the bottom (never ``off``), medium halfway where it has one."""
+    values = {str(v).lower(): str(v) for v in enum}
+    if not {"low", "high"} <= values.keys():
         return None
-    return f"no tool here waits: {later.group(0)!r} is not now"
+    return values.get({1.0: "high", 0.0: "low"}.get(share, "medium"))
 
 
 def with_defaults(call: ToolCall, toolbox: Toolbox) -> ToolCall:

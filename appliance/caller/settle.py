@@ -15,14 +15,17 @@ is the answer ("set a timer for the eggs": how many minutes?).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from appliance.caller import quantifiers
 from appliance.caller.declared import Grounds, amount_takers, outweighing
-from appliance.caller.grounding import Said, for_later, ground, without_repeats
+from appliance.caller.grounding import Said, ground
 from appliance.caller.syntax import parse_calls
+from appliance.english import LATER
 from appliance.errors import CallError
 from appliance.messages import Decision, ToolCall
+from appliance.tools import Toolbox
 
 
 def settled(done: Decision, heard: str, said: Said | None, grounds: Grounds, *,
@@ -80,6 +83,39 @@ def instead(done: Decision, other: Decision, chosen: str) -> Decision:
     if other.error is not None and other.error.endswith("?"):  # grounding.question
         return replace(other, tokens_evaluated=tokens, evals=evals)
     return replace(done, tokens_evaluated=tokens, evals=evals)
+
+
+def without_repeats(calls: Sequence[ToolCall], heard: str,
+                    toolbox: Toolbox) -> tuple[ToolCall, ...]:
+    """The calls, without a later one that says nothing new: every enum value it has was
+    already used by the calls before it ("a cappuccino with soy milk and cocoa powder" is
+    one order, though "and" let the model open a second). A call without enum values (a
+    timer's minutes) is kept; so is the first."""
+    said = Said(heard)
+    kept: list[ToolCall] = []
+    for call in calls:
+        props = toolbox[call.name].properties if call.name in toolbox else {}
+        enums = [v for k, v in call.arguments.items()
+                 if isinstance(v, str) and props.get(k, {}).get("enum")]
+        fresh = sum(said.claim(v) for v in enums)
+        if call in kept or (kept and enums and not fresh):
+            continue
+        kept.append(call)
+    return tuple(kept)
+
+
+def for_later(heard: str, calls: Sequence[ToolCall]) -> str | None:
+    """A request for later that no call waits for ("turn off the kitchen light in 10
+    minutes" as set_light now): why it is not done. Calls with a number, or a value with
+    digits (a washer's ``delay_hours``, an alarm's time, a message that says when), take
+    the time in; then ``None``."""
+    later = LATER.search(heard)
+    if later is None or any(
+            (isinstance(v, (int, float)) and not isinstance(v, bool))
+            or (isinstance(v, str) and any(ch.isdigit() for ch in v))
+            for c in calls for v in c.arguments.values()):
+        return None
+    return f"no tool here waits: {later.group(0)!r} is not now"
 
 
 def _strip_strings(call: ToolCall) -> ToolCall:

@@ -98,7 +98,8 @@ class ReplayDriver(LiveDriver):
         self.points.append(DecisionPoint(len(self.tokens), FULL_VOCAB, self.vocab.escape_first))
         return value
 
-    def number(self, *, integer: bool, negative: bool, follow: Sequence[str]) -> str:
+    def number(self, *, integer: bool, negative: bool, follow: Sequence[str],
+               weighed: bool = True) -> str:
         end = self.cursor
         while end < len(self.target) and (self.target[end].isdigit() or self.target[end] in "-."):
             end += 1
