@@ -257,6 +257,15 @@ def test_two_commands_across_tools_are_both_made_in_order(
 
 
 @pytest.mark.model
+def test_a_list_said_outright_is_one_sure_call_per_value(home_caller: ToolCaller) -> None:
+    """Refused at 0.48 before (the model's second call was a kitchen light's)."""
+    d = home_caller.decide("lock the front and back doors")
+    assert d.calls == (ToolCall("lock_door", {"action": "lock", "door": "front"}),
+                       ToolCall("lock_door", {"action": "lock", "door": "back"})), d
+    assert not d.asks_back(0.7)  # the demo home's model.ask_below: made at once
+
+
+@pytest.mark.model
 def test_the_words_tool_is_asked_back_where_the_model_chose_another(
         home_caller: ToolCaller) -> None:
     """ "dim the hallway all the way down" was set_fan(low), dropped because "dim" and

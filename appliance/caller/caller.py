@@ -7,7 +7,7 @@ model decides whether to call at all, and where it names the tool. If it does no
 the speculative tokens are simply dropped with the next rewind.
 
 Another call after the first is only asked about when the words could hold several (a
-joining word, :data:`.grounding.JOINING`: "and", "then"...; or a quantifier about things,
+joining word, :data:`.quantifiers.JOINING`: "and", "then"...; or a quantifier about things,
 :func:`.quantifiers.quantified`: "all the lights", not "all the way up"), so a plain
 command costs no extra eval.
 """
@@ -32,8 +32,9 @@ from appliance.caller.declared import Grounds, negated, undeclared_action
 from appliance.caller.decoder import LiveDriver, Vocab, first_choice
 from appliance.caller.engine import Engine
 from appliance.caller.grammar import CALL_PREFIX, walk_calls, walk_clarification
-from appliance.caller.grounding import JOINING, Said, question
+from appliance.caller.grounding import Said, question
 from appliance.caller.prompt import MIN_CONTEXT, context_for, counts_in_minutes
+from appliance.caller.quantifiers import JOINING
 from appliance.english import (
     durations_in_minutes,
     keep_spelled,

@@ -78,10 +78,13 @@ def walk_calls(d: Driver, tools: Sequence[Tool], *, max_calls: int = 1,
     request that lists and joins nothing else ("turn off all the lights") ends after the
     first call whose listed value it replaces: the listing makes the other calls
     (:mod:`.quantifiers`), so whether the model would write them is not asked (a 270M
-    model is unsure how many rooms to name, and its doubt is not about the request)."""
+    model is unsure how many rooms to name, and its doubt is not about the request); so does
+    one whose list of values, said outright, holds all its joining words ("lock the front
+    and back doors": :func:`.quantifiers.spread`)."""
     chosen = [walk_call(d, tools, said)]
     while len(chosen) < max_calls:
-        if said is not None and said.listing and said.listed and not said.joined:
+        if said is not None and (said.in_series or (
+                said.listing and said.listed and not said.joined)):
             break
         if d.choose([CALL_PREFIX, START_RESPONSE]) != 0:
             break
@@ -159,8 +162,8 @@ def walk_value(d: Driver, schema: Mapping[str, Any], *, required: bool = True,
     ``said``, an enum value among the longest said (only those, for an optional one), or
     among those an earlier call used when no other was said. The
     choice of a ``listed`` enum (:meth:`Said.listed_key`) is not weighed: the listing
-    replaces it with every value; nor is an amount said without a number
-    (:meth:`Said.scaled`)."""
+    replaces it with every value; nor is the choice among a list said outright
+    (:meth:`Said.series`), nor an amount said without a number (:meth:`Said.scaled`)."""
     kind = schema_type(schema)
     if "enum" in schema and kind == "string":
         # Among the values said and not yet used; else among those said at all ("turn off
@@ -168,11 +171,13 @@ def walk_value(d: Driver, schema: Mapping[str, Any], *, required: bool = True,
         values = (said.values(schema["enum"]) or said.anywhere(schema["enum"])
                   if said is not None else None) or schema["enum"]
         scaled = said is not None and said.scaled(schema)  # grounding sets it
+        listing = said.series(schema["enum"]) if said is not None else []
         chosen = values[d.choose([f"{v}{ESCAPE}" for v in values],
-                                 weighed=not listed and not scaled)]
+                                 weighed=not listed and not scaled and not listing)]
         if said is not None:
             said.claim(chosen)
             said.listed += listed
+            said.in_series += chosen in listing
     elif kind == "string":
         d.free_string(required=required)
         d.force(ESCAPE)

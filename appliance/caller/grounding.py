@@ -49,14 +49,11 @@ from appliance.caller.declared import (
     unasked,
     unrelated,
 )
-from appliance.caller.quantifiers import ALL_VALUES
+from appliance.caller.quantifiers import ALL_VALUES, JOINING, series
 from appliance.english import AMOUNT_WORDS, BOTTOM, TOP, lookalikes, share_said
 from appliance.errors import CallError
 from appliance.messages import ToolCall
 from appliance.tools import Tool, Toolbox
-
-JOINING = frozenset({"and", "then", "also", "plus", "too"})
-"""Words that join one request to another in a sentence."""
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 NEGATIVE = frozenset({"minus", "negative"})
@@ -87,6 +84,8 @@ class Said:
         be followed by a call of another tool."""
         self.listed = 0
         """How many choices the listing replaces (see :meth:`listed_key`)."""
+        self.in_series = 0
+        """How many choices a list said outright replaces (see :meth:`series`)."""
         self.leads: Mapping[str, frozenset[str]] = {}
         """The tool being walked's :func:`lead_words` (see :meth:`walking`)."""
 
@@ -201,6 +200,10 @@ class Said:
                                    for v in props[unsaid[0]]["enum"]):
             return None
         return unsaid[0]
+
+    def series(self, enum: Sequence[Any]) -> list[str]:
+        """The enum's values the request lists outright (:func:`.quantifiers.series`)."""
+        return series(self.tokens, enum)
 
     def anywhere(self, enum: Sequence[Any]) -> list[Any]:
         """The enum's values in the request's words, used by an earlier value or not."""

@@ -12,15 +12,28 @@ rooms), whatever the model chose (it often names the excepted room). Nothing is 
 when the exception names no value, for "other" or "not" ("all the other lights"), when
 the enum value was said before any exception ("all the lights in the kitchen": one call),
 or when more than one enum argument is unsaid (the quantifier is ambiguous).
+
+A list said outright is resolved the same way (:func:`series`, :func:`spread`): "lock the
+front and back doors", "the kitchen, hallway and bedroom lights" name values of one enum
+joined only by "and" (and "the", or a comma), and a call with one of them becomes one call
+per value, in the order said, where the list holds every joining word of the request.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import pairwise
+from typing import Any
 
 from appliance.messages import ToolCall
 from appliance.tools import Toolbox
+
+JOINING = frozenset({"and", "then", "also", "plus", "too"})
+"""Words that join one request to another in a sentence."""
+
+SERIES_GAPS = frozenset({"and", "the"})
+"""Words between the values of a list said outright ("the front and the back door")."""
 
 QUANTIFIERS = frozenset({"all", "every", "everything", "everywhere", "both", "each"})
 """Words that ask for every value of something."""
@@ -109,3 +122,43 @@ def _each(call: ToolCall, words: str, left_out: str, toolbox: Toolbox) -> list[T
     if left_out and len(kept) == len(values):
         return [call]  # an exception that names none of them: the model's calls stand
     return [ToolCall(call.name, {**call.arguments, name: v}) for v in kept]
+
+
+def series(tokens: Sequence[str], enum: Sequence[Any]) -> list[str]:
+    """The enum's values a request lists outright, in the order said: two or more, with only
+    :data:`SERIES_GAPS` between them and an "and" before the last, where the list holds every
+    joining word the request has ("the front and back doors"; not "turn the bedroom light on
+    and the kitchen light off"). Empty otherwise."""
+    found: list[tuple[int, int, str]] = []
+    for value in sorted((v for v in enum if isinstance(v, str)), key=len, reverse=True):
+        words = value.lower().split()
+        n = len(words)
+        for i in range(len(tokens) - n + 1):
+            if all(t in (w, w + "s") for t, w in zip(tokens[i:i + n], words, strict=True)) \
+                    and not any(s <= i < e or i <= s < i + n for s, e, _ in found):
+                found.append((i, i + n, value))
+    found.sort()
+    gaps = [tokens[a[1]:b[0]] for a, b in pairwise(found)]
+    joins = sum(t in JOINING for t in tokens)
+    if len(found) < 2 or not all(set(g) <= SERIES_GAPS for g in gaps) \
+            or "and" not in gaps[-1] or sum(g.count("and") for g in gaps) != joins:
+        return []
+    return list(dict.fromkeys(v for _, _, v in found))
+
+
+def spread(calls: Sequence[ToolCall], heard: str, toolbox: Toolbox,
+           max_calls: int) -> tuple[ToolCall, ...]:
+    """``calls`` with each call whose enum value is in a list said outright (:func:`series`)
+    made once per value of the list, in the order said."""
+    tokens = re.findall(r"[\w']+", heard.lower())
+    out: list[ToolCall] = []
+    for call in calls:
+        made = [call]
+        props = toolbox[call.name].properties if call.name in toolbox else {}
+        for key, value in call.arguments.items():
+            listed = series(tokens, props.get(key, {}).get("enum", ()))
+            if value in listed:
+                made = [ToolCall(call.name, {**call.arguments, key: v}) for v in listed]
+                break
+        out.extend(m for m in made if m not in out)
+    return tuple(out[:max_calls])

@@ -47,6 +47,8 @@ def settled(done: Decision, heard: str, said: Said | None, grounds: Grounds, *,
                                    for c in calls):
             return replace(done, error=f"not sure what 'all' covers in {heard!r}")
     calls = quantifiers.expand(calls, heard, grounds.toolbox, max_calls)
+    if said is not None:
+        calls = quantifiers.spread(calls, heard, grounds.toolbox, max_calls)
     confidence = done.confidence if done.confidence is not None else 1.0
     if confidence < min_confidence:
         return replace(done, error=f"not sure enough to act: {', '.join(map(str, calls))} "
