@@ -12,7 +12,7 @@ import pytest
 from appliance.caller import ToolCaller
 from appliance.caller.clauses import commands_in
 from appliance.caller.grammar import required_keys, walk_calls
-from appliance.caller.grounding import Said
+from appliance.caller.said import Said
 from appliance.finetune.data import normalized, synthesize, template_of
 from appliance.finetune.everyday import Template, template_pattern
 from appliance.finetune.replay import answer

@@ -18,7 +18,8 @@ from appliance.caller.declared import (
     unrelated,
     vocabulary,
 )
-from appliance.caller.grounding import Said, ground, on_scale, question, unfounded
+from appliance.caller.grounding import ground, question, unfounded
+from appliance.caller.said import Said, on_scale
 from appliance.caller.settle import for_later, without_repeats
 from appliance.config import load_config
 from appliance.english import share_said

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import pytest
 
 from appliance.caller.grammar import CALL_PREFIX, walk_calls
-from appliance.caller.grounding import Said
 from appliance.caller.prompt import END_CALL, START_RESPONSE
 from appliance.caller.quantifiers import expand, quantified, series, spread
+from appliance.caller.said import Said
 from appliance.messages import ToolCall
 from appliance.tools import ESCAPE
 

@@ -32,9 +32,10 @@ from appliance.caller.declared import Grounds, negated, undeclared_action
 from appliance.caller.decoder import LiveDriver, Vocab, first_choice
 from appliance.caller.engine import Engine
 from appliance.caller.grammar import CALL_PREFIX, walk_calls, walk_clarification
-from appliance.caller.grounding import Said, question
+from appliance.caller.grounding import question
 from appliance.caller.prompt import MIN_CONTEXT, context_for, counts_in_minutes
 from appliance.caller.quantifiers import JOINING
+from appliance.caller.said import Said
 from appliance.english import (
     durations_in_minutes,
     keep_spelled,

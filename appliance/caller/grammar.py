@@ -28,8 +28,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from appliance.caller.grounding import Said
 from appliance.caller.prompt import END_CALL, START_CALL, START_RESPONSE
+from appliance.caller.said import Said
 from appliance.tools import ESCAPE, Tool
 
 CALL_PREFIX = f"{START_CALL}call:"
@@ -74,7 +74,7 @@ def required_keys(schema: Mapping[str, Any]) -> set[str]:
 def walk_calls(d: Driver, tools: Sequence[Tool], *, max_calls: int = 1,
                said: Said | None = None) -> list[Tool]:
     """One call, then (up to ``max_calls``) another each time the model opens one. With
-    ``said``, optional arguments are grounded in the request (:mod:`.grounding`); and a
+    ``said``, optional arguments are grounded in the request (:mod:`.said`); and a
     request that lists and joins nothing else ("turn off all the lights") ends after the
     first call whose listed value it replaces: the listing makes the other calls
     (:mod:`.quantifiers`), so whether the model would write them is not asked (a 270M

@@ -1,31 +1,10 @@
-"""Optional arguments come from what was said, never from nowhere.
+"""After the walk: the calls as the words (:class:`.said.Said`) can have given them.
 
-A 270M model asked "another argument?" after each one is often wrong in both directions: it
-drops optional arguments that were said and invents ones that were not ("a flat white with
-soy" -> ``size: small``). With ``strings: words`` (the voice appliance's mode, where every
-free-text value is a span of the request) the decoder offers an optional argument only
-when the request holds something it could be:
-
-- an enum of strings: one of its values in the request's words (a plural, or a word that
-  starts with the value's word, counts: "skimmed" for "skim"), and only those values;
-- a number: a number in the request (digits, as normalization writes them) or a word that
-  is one ("single", "double", "triple", "quad", "twice");
-- anything else (free text, booleans): as before.
-
-And the other way: an optional enum argument whose value was said is not skipped, and an
-enum value is chosen among the longest values said ("chai latte", not "latte"). Words a
-chosen value used are not grounds for a later argument ("a hot chocolate" says no
-``temperature: hot``). A required argument nobody said is still the model's choice, but
-one: in a request that asks for all of something ("turn off all the lights"), the choice
-of the one required enum of a call that no word gives does not count toward the
-decision's confidence, because :mod:`.quantifiers` lists its every value (the model's
-pick of one room is a guess, and an unsure one, that the listing throws away).
-
-After the walk, :func:`unfounded` takes out what the words cannot have given: a number
+:func:`unfounded` takes out what the words cannot have given: a number
 where the request says none ("start a timer" is asked about, not ``minutes: 1``), and free
 text made only of the tool's own phrasing ("what's the weather like" is not
 ``location: the weather``; the declared default stands). A word that leads to a free-text
-value in the tool's phrasings (:func:`lead_words`: "called" before a timer's label) makes
+value in the tool's phrasings (:func:`.declared.lead_words`: "called" before a timer's label) makes
 that optional argument said. A value an earlier call used still serves a later one when no
 other is said ("turn off the fan and then the kitchen light": :meth:`Said.anywhere`). A call
 whose free text names another tool's thing is not made (:func:`ground`; "stop the music" is
@@ -35,200 +14,21 @@ no timer's label). What the declarations give is made once (:class:`.declared.Gr
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from appliance.caller.declared import (
-    PLAIN_WORDS,
-    POLITE_WORDS,
     Grounds,
     elsewhere,
-    lead_words,
     outweighed,
     unamounted,
     unasked,
     unrelated,
 )
-from appliance.caller.quantifiers import ALL_VALUES, JOINING, series
-from appliance.english import AMOUNT_WORDS, BOTTOM, TOP, lookalikes, share_said
+from appliance.caller.said import SCALE_WORDS, TIMELY, Said, on_scale
+from appliance.english import AMOUNT_WORDS
 from appliance.errors import CallError
 from appliance.messages import ToolCall
-from appliance.tools import Tool, Toolbox
-
-NUMBER = re.compile(r"\d+(?:\.\d+)?")
-NEGATIVE = frozenset({"minus", "negative"})
-
-DURATIONS = frozenset({"second", "sec", "minute", "min", "hour", "hr"})
-TIMELY = ("minute", "hour", "second", "time", "duration", "length", "delay", "long", "timer")
-"""Words of a parameter's name or description that take a length of time."""
-
-SCALE_WORDS = frozenset(w for p in TOP + BOTTOM for w in p.split()) - {"the", "setting", "speed"}
-"""Words that say where on an ordered enum ("the slowest speed", "full blast")."""
-
-NUMBER_WORDS = frozenset({"single", "double", "triple", "quad", "quadruple", "twice", "once"})
-"""Words that are numbers without digits ("a double shot": 2)."""
-
-
-class Said:
-    """The words of a request, for grounding optional arguments in them."""
-
-    def __init__(self, heard: str, *, listing: bool = False,
-                 grounds: Grounds | None = None) -> None:
-        self.tokens = re.findall(r"[\w']+", heard.lower())
-        self._grounds = grounds
-        self._claimed: set[int] = set()
-        self.listing = listing
-        """The request asks for every value of something (:func:`.quantifiers.quantified`)."""
-        self.joined = bool(JOINING.intersection(self.tokens))
-        """The request joins several things ("... and lock the door"): a listing in it may
-        be followed by a call of another tool."""
-        self.listed = 0
-        """How many choices the listing replaces (see :meth:`listed_key`)."""
-        self.in_series = 0
-        """How many choices a list said outright replaces (see :meth:`series`)."""
-        self.leads: Mapping[str, frozenset[str]] = {}
-        """The tool being walked's :func:`lead_words` (see :meth:`walking`)."""
-
-    def walking(self, tool: Tool) -> None:
-        """The decoder walks a call of ``tool`` next: its lead words apply."""
-        self.leads = self._grounds.leads[tool.name] if self._grounds is not None \
-            and tool.name in self._grounds.leads else lead_words(tool)
-
-    def claim(self, value: Any) -> int:
-        """A chosen value's words are used: they ground nothing after it. Returns how many
-        of the request's words it took."""
-        if not isinstance(value, str):
-            return 0
-        taken = 0
-        for w in re.findall(r"[\w']+", value.lower()):
-            for i, t in enumerate(self.tokens):
-                if i not in self._claimed and _like(w, t):
-                    self._claimed.add(i)
-                    taken += 1
-                    break
-        return taken
-
-    def has(self, value: str) -> bool:
-        """Every word of ``value`` is in the request (plural or longer form allowed)."""
-        words = re.findall(r"[\w']+", value.lower())
-        free = [t for i, t in enumerate(self.tokens) if i not in self._claimed]
-        return bool(words) and all(any(_like(w, t) for t in free) for w in words)
-
-    def numbers(self) -> list[tuple[int, str]]:
-        """The request's numbers written in digits, with their places."""
-        return [(i, t) for i, t in enumerate(self.tokens) if NUMBER.fullmatch(t)]
-
-    def as_duration(self, value: float) -> bool:
-        """Whether ``value`` is said only as a length of time ("14 minutes", "2 hours")."""
-        said = [i for i, t in self.numbers() if float(t) == value]
-        return bool(said) and all(i + 1 < len(self.tokens) and self.tokens[i + 1].rstrip("s")
-                                  in DURATIONS for i in said)
-
-    def share(self) -> float | None:
-        """The share of a bounded amount said without a number (:func:`.share_said`)."""
-        return None if self.has_number() else share_said(" ".join(self.tokens))
-
-    def scaled(self, schema: Mapping[str, Any]) -> bool:
-        """Whether the words set a value of ``schema`` without saying it: a 0-100 number, or
-        an ordered enum (:func:`on_scale`) none of whose values is said ("full blast")."""
-        if (share := self.share()) is None:
-            return False
-        if "enum" in schema:
-            return not self.anywhere(schema["enum"]) \
-                and on_scale(schema["enum"], share) is not None
-        return (schema.get("minimum"), schema.get("maximum")) == (0, 100)
-
-    def has_number(self) -> bool:
-        return bool(self.numbers()) or bool(NUMBER_WORDS.intersection(self.tokens))
-
-    def meant_number(self, value: float) -> float | None:
-        """The number the request says where the model wrote ``value`` short of it: "500"
-        for 50 (it stopped a digit early), -3 for "minus 3"; ``None`` when ``value`` is
-        said as it is, or no said number fits."""
-        said = self.numbers()
-        written = f"{value:g}"
-        if any(t == written for _, t in said) and value >= 0:
-            for i, t in said:
-                if t == written and i and self.tokens[i - 1] in NEGATIVE:
-                    return -float(t)
-            return None
-        longer = [t for _, t in said if t.startswith(written) and t != written]
-        return float(longer[0]) if len(longer) == 1 else None
-
-    def other_thing(self, value: str, enum: Sequence[Any], known: frozenset[str]) -> str | None:
-        """A thing like the enum's values that the request names instead of ``value``, which
-        it does not say ("switch off the dining room light" is no kitchen's): a
-        :data:`.english.LOOKALIKES` word no declaration (``known``) has. ``None`` where the
-        value is said or no such word is. A word that is part of several values and whole
-        of none ("room" of bedroom, bathroom and living room: "off room lights to one
-        hundred percent", a misheard "bathroom") names none of them either."""
-        if self.anywhere([value]):
-            return None
-        alike = set(lookalikes(enum)) - known
-        names = [str(v).lower() for v in enum if isinstance(v, str)]
-        return next((t for t in self.tokens if t in alike or (
-            len(t) >= 3 and t not in names and t not in PLAIN_WORDS and t not in POLITE_WORDS
-            and sum(t in n for n in names) > 1)), None)
-
-    def offers(self, schema: Mapping[str, Any]) -> bool:
-        """Whether an optional argument of ``schema`` could have been said."""
-        kind = schema.get("type")
-        enum = schema.get("enum")
-        if enum and kind == "string":
-            return bool(self.values(enum))
-        if kind in ("integer", "number") and not enum:
-            return self.has_number()
-        return True
-
-    def values(self, enum: Sequence[Any]) -> list[Any]:
-        """The enum's values in the request, without those inside a longer one said."""
-        found = [v for v in enum if isinstance(v, str) and self.has(v)]
-        return [v for v in found
-                if not any(o != v and _inside(v.lower(), o.lower()) for o in found)]
-
-    def listed_key(self, props: Mapping[str, Mapping[str, Any]],
-                   required: set[str]) -> str | None:
-        """In a request that lists (``listing``), the one required enum of strings with no
-        value anywhere in the words (an earlier call's claim aside): the listing gives its
-        values, so the choice of one is not weighed."""
-        if not self.listing:
-            return None
-        unsaid = [k for k in sorted(required) if props[k].get("type", "string") == "string"
-                  and len(props[k].get("enum", ())) > 1
-                  and not self.anywhere(props[k]["enum"])]
-        if len(unsaid) != 1 or any(str(v).lower() in ALL_VALUES
-                                   for v in props[unsaid[0]]["enum"]):
-            return None
-        return unsaid[0]
-
-    def series(self, enum: Sequence[Any]) -> list[str]:
-        """The enum's values the request lists outright (:func:`.quantifiers.series`)."""
-        return series(self.tokens, enum)
-
-    def anywhere(self, enum: Sequence[Any]) -> list[Any]:
-        """The enum's values in the request's words, used by an earlier value or not."""
-        return Said(" ".join(self.tokens)).values(enum)
-
-    def demands(self, schema: Mapping[str, Any], key: str = "") -> bool:
-        """Whether an optional argument was said for sure: an enum value in the words, or
-        free text after a word that leads to it in the tool's phrasings ("called pizza")."""
-        enum = schema.get("enum") or ()
-        if schema.get("type", "string") != "string":
-            return False
-        if enum:
-            return bool(self.values(enum))
-        leads = self.leads.get(key, frozenset())
-        return any(t in leads for t in self.tokens[:-1])
-
-
-def _inside(short: str, long: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(short)}(?!\w)", long) is not None
-
-
-def _like(word: str, token: str) -> bool:
-    if word == token or token in (word + "s", word + "es"):
-        return True
-    return len(word) >= 4 and token.startswith(word)
+from appliance.tools import Toolbox
 
 
 def unfounded(call: ToolCall, said: Said, grounds: Grounds) -> tuple[ToolCall, str | None]:
@@ -320,15 +120,6 @@ def ground(parsed: Sequence[ToolCall], said: Said | None,
     return "; ".join(dropped) if dropped and not calls else tuple(calls)
 
 
-def on_scale(enum: Sequence[Any], share: float) -> str | None:
-    """The value of an ordered enum (one with ``low`` and ``high``) at ``share`` of it: high
-    at the top, low at the bottom (never ``off``), medium halfway where it has one."""
-    values = {str(v).lower(): str(v) for v in enum}
-    if not {"low", "high"} <= values.keys():
-        return None
-    return values.get({1.0: "high", 0.0: "low"}.get(share, "medium"))
-
-
 def with_defaults(call: ToolCall, toolbox: Toolbox) -> ToolCall:
     """A parameter left out that declares a JSON-Schema ``default`` gets it."""
     if call.name not in toolbox:
@@ -345,5 +136,3 @@ def question(toolbox: Toolbox, tool: str, param: str) -> str:
     what = schema.get("description") or param
     options = f" ({', '.join(map(str, schema['enum']))})" if "enum" in schema else ""
     return f"{tool} needs {param}: {what}{options}?"
-
-

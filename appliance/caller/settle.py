@@ -20,7 +20,8 @@ from dataclasses import replace
 
 from appliance.caller import quantifiers
 from appliance.caller.declared import Grounds, amount_takers, outweighing
-from appliance.caller.grounding import Said, ground
+from appliance.caller.grounding import ground
+from appliance.caller.said import Said
 from appliance.caller.syntax import parse_calls
 from appliance.english import LATER
 from appliance.errors import CallError
