@@ -407,3 +407,27 @@ def test_a_question_is_no_call_of_a_tool_that_answers_none() -> None:
         assert unasked(lock, Said(text).tokens, grounds) is None, text
     state = ToolCall("get_light_state", {"room": "kitchen"})
     assert unasked(state, Said("is the kitchen light on").tokens, grounds) is None
+
+
+NEW_HOME = load_config(ROOT / "tests" / "homes" / "new_home.yaml")
+
+
+def test_a_required_value_nobody_said_is_asked_for_not_invented() -> None:
+    """The 40-tool home without an adapter made "vacuum the landing upstairs"
+    ``set_hvac_mode(eco, upstairs)``: no word says any mode."""
+    grounds = Grounds.of(NEW_HOME.tools)
+    eco = ToolCall("set_hvac_mode", {"mode": "eco", "zone": "upstairs"})
+    assert unfounded(eco, Said("vacuum the landing upstairs", grounds=grounds), grounds) \
+        == (eco, "mode")
+    assert unfounded(eco, Said("put the upstairs heating on eco", grounds=grounds),
+                     grounds) == (eco, None)
+    home = Grounds.of(HOME.tools)
+    hall = ToolCall("set_light", {"room": "hallway", "state": "off"})
+    assert unfounded(hall, Said("turn the hall light off", grounds=home), home)[1] is None
+    off = ToolCall("set_fan", {"speed": "off"})
+    assert unfounded(off, Said("kill the fan", grounds=home), home)[1] is None  # a stop verb
+    low = ToolCall("set_fan", {"speed": "low"})
+    assert unfounded(low, Said("do the fan thing", grounds=home), home)[1] == "speed"
+    # Two values follow from the verb: "shut the garage" is close.
+    shut = ToolCall("garage_door", {"action": "close"})
+    assert unfounded(shut, Said("shut the garage", grounds=home), home)[1] is None

@@ -74,7 +74,9 @@ def unfounded(call: ToolCall, said: Said, grounds: Grounds) -> tuple[ToolCall, s
                                       is not None or (
                 # "change the fan speed": the parameter named, none of its values said
                 key.lower() in said.tokens and not said.anywhere(schema["enum"])
-                and not (AMOUNT_WORDS | SCALE_WORDS).intersection(said.tokens)))
+                and not (AMOUNT_WORDS | SCALE_WORDS).intersection(said.tokens)) or (
+                key in tool.parameters.get("required", ())
+                and said.invented(value, schema["enum"])))
         else:
             bad = False
         if bad and "default" in schema:

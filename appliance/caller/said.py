@@ -44,6 +44,9 @@ TIMELY = ("minute", "hour", "second", "time", "duration", "length", "delay", "lo
 SCALE_WORDS = frozenset(w for p in TOP + BOTTOM for w in p.split()) - {"the", "setting", "speed"}
 """Words that say where on an ordered enum ("the slowest speed", "full blast")."""
 
+STOPPING = frozenset({"kill", "stop", "cut", "shut", "halt", "disable", "deactivate"})
+"""Verbs that say ``off`` without the word ("kill the fan")."""
+
 NUMBER_WORDS = frozenset({"single", "double", "triple", "quad", "quadruple", "twice", "once"})
 """Words that are numbers without digits ("a double shot": 2)."""
 
@@ -148,6 +151,16 @@ class Said:
         return next((t for t in self.tokens if t in alike or (
             len(t) >= 3 and t not in names and t not in PLAIN_WORDS and t not in POLITE_WORDS
             and sum(t in n for n in names) > 1)), None)
+
+    def invented(self, value: str, enum: Sequence[Any]) -> bool:
+        """Whether a required enum's ``value`` is the model's alone: of more than two values
+        ("on"/"off" and "lock"/"unlock" follow from the verb), none is said, nor begun ("hall"
+        for hallway), in a request that lists nothing, and no verb that stops says ``off``
+        ("kill the fan"). "vacuum the landing upstairs" is no ``set_hvac_mode(eco)``."""
+        starts = [w for v in enum if isinstance(v, str) for w in v.lower().split()]
+        return len(enum) > 2 and not self.listing and not self.anywhere(enum) and not any(
+            len(t) >= 4 and any(w.startswith(t) for w in starts) for t in self.tokens) and not (
+            value.lower() == "off" and STOPPING.intersection(self.tokens))
 
     def offers(self, schema: Mapping[str, Any]) -> bool:
         """Whether an optional argument of ``schema`` could have been said."""
