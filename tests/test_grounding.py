@@ -431,3 +431,23 @@ def test_a_required_value_nobody_said_is_asked_for_not_invented() -> None:
     # Two values follow from the verb: "shut the garage" is close.
     shut = ToolCall("garage_door", {"action": "close"})
     assert unfounded(shut, Said("shut the garage", grounds=home), home)[1] is None
+
+
+def test_each_call_gets_the_values_said_in_its_own_part_of_the_request() -> None:
+    """The model made "turn the bedroom light on and the kitchen light off" the bedroom's
+    off and the kitchen's on (asked back at 0.52, wrongly)."""
+    tools = HOME.tools
+    swapped = [ToolCall("set_light", {"room": "bedroom", "state": "off"}),
+               ToolCall("set_light", {"room": "kitchen", "state": "on"})]
+    assert settle.paired(swapped, "turn the bedroom light on and the kitchen light off",
+                         tools) == (ToolCall("set_light", {"room": "bedroom", "state": "on"}),
+                                    ToolCall("set_light", {"room": "kitchen", "state": "off"}))
+    one = [ToolCall("set_light", {"room": "kitchen", "state": "off"})]
+    assert settle.paired(one, "turn the kitchen light on and the fan off", tools) == (
+        ToolCall("set_light", {"room": "kitchen", "state": "on"}),)
+    # A part that says no value of its own, or no joining word: the calls as they were.
+    both = [ToolCall("set_light", {"room": "kitchen", "state": "off"}),
+            ToolCall("set_light", {"room": "hallway", "state": "off"})]
+    assert settle.paired(both, "turn off the kitchen and the hallway lights", tools) == \
+        tuple(both)
+    assert settle.paired(one, "turn the kitchen light off", tools) == tuple(one)

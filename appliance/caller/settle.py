@@ -15,12 +15,14 @@ is the answer ("set a timer for the eggs": how many minutes?).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
 from appliance.caller import quantifiers
 from appliance.caller.declared import Grounds, amount_takers, outweighing
 from appliance.caller.grounding import ground
+from appliance.caller.quantifiers import JOINING
 from appliance.caller.said import Said
 from appliance.caller.syntax import parse_calls
 from appliance.english import LATER
@@ -41,7 +43,7 @@ def settled(done: Decision, heard: str, said: Said | None, grounds: Grounds, *,
     if isinstance(calls, str):
         return replace(done, error=calls)
     if said is not None:
-        calls = without_repeats(calls, heard, grounds.toolbox)
+        calls = paired(without_repeats(calls, heard, grounds.toolbox), heard, grounds.toolbox)
         if (later := for_later(heard, calls)) is not None:
             return replace(done, error=later)
         if said.listed and not any(quantifiers.expands(c, heard, grounds.toolbox)
@@ -105,6 +107,35 @@ def without_repeats(calls: Sequence[ToolCall], heard: str,
             continue
         kept.append(call)
     return tuple(kept)
+
+
+def paired(calls: Sequence[ToolCall], heard: str, toolbox: Toolbox) -> tuple[ToolCall, ...]:
+    """Calls given the values said in their own part of the request: "turn the bedroom light
+    on and the kitchen light off" is the bedroom's on and the kitchen's off, however the
+    model paired them ("turn the kitchen light on and the fan off" is not the kitchen's
+    off). A call's part (split at :data:`.quantifiers.JOINING` words) is the one that says
+    its thing: the value, of the enum with the most values, that no other call of its tool
+    has and one part alone says; where that part says exactly one value of another of its
+    enums, that value is the call's."""
+    parts = [Said(p) for p in re.split(rf"\b(?:{'|'.join(JOINING)})\b", heard.lower())]
+    if len(parts) < 2:
+        return tuple(calls)
+    out: list[ToolCall] = []
+    for call in calls:
+        props = toolbox[call.name].properties if call.name in toolbox else {}
+        enums = {k: props[k]["enum"] for k, v in call.arguments.items()
+                 if isinstance(v, str) and "enum" in props.get(k, {})}
+        others = [c for c in calls if c is not call and c.name == call.name]
+        homes = {k: [p for p in parts if p.anywhere([call.arguments[k]])] for k in enums
+                 if all(o.arguments.get(k) != call.arguments[k] for o in others)}
+        things = sorted((k for k, h in homes.items() if len(h) == 1), key=lambda k: -len(enums[k]))
+        args = dict(call.arguments)
+        for key in [k for k in enums if k != things[0]] if things else ():
+            said = homes[things[0]][0].anywhere(enums[key])
+            if len(said) == 1:
+                args[key] = said[0]
+        out.append(ToolCall(call.name, args))
+    return tuple(out)
 
 
 def for_later(heard: str, calls: Sequence[ToolCall]) -> str | None:
