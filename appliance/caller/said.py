@@ -155,10 +155,12 @@ class Said:
     def invented(self, value: str, enum: Sequence[Any]) -> bool:
         """Whether a required enum's ``value`` is the model's alone: of more than two values
         ("on"/"off" and "lock"/"unlock" follow from the verb), none is said, nor begun ("hall"
-        for hallway), in a request that lists nothing, and no verb that stops says ``off``
-        ("kill the fan"). "vacuum the landing upstairs" is no ``set_hvac_mode(eco)``."""
+        for hallway), in a request that lists nothing and says no place on a scale ("on its
+        slowest"), and no verb that stops says ``off`` ("kill the fan"). "vacuum the landing
+        upstairs" is no ``set_hvac_mode(eco)``."""
         starts = [w for v in enum if isinstance(v, str) for w in v.lower().split()]
-        return len(enum) > 2 and not self.listing and not self.anywhere(enum) and not any(
+        return len(enum) > 2 and not self.listing and not self.anywhere(enum) \
+            and not SCALE_WORDS.intersection(self.tokens) and not any(
             len(t) >= 4 and any(w.startswith(t) for w in starts) for t in self.tokens) and not (
             value.lower() == "off" and STOPPING.intersection(self.tokens))
 
