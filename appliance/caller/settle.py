@@ -1,7 +1,9 @@
 """From the calls the model wrote to the calls that run, and the tool the words say instead.
 
 :func:`settled` takes a walk's raw text through parsing, grounding in the words
-(:mod:`.grounding`), repeats, requests for later, listings ("all the lights") and the
+(:mod:`.grounding`), repeats (:func:`without_repeats`), each call's own part of the request
+(:func:`paired`), requests for later (:func:`for_later`), listings ("all the lights") and
+lists said outright ("the front and back doors": :func:`.quantifiers.spread`) and the
 confidence floor: every way a written call can fail comes back as ``Decision.error``.
 
 :func:`towards` and :func:`instead`: where the model chose a tool the words contradict
