@@ -171,13 +171,13 @@ def walk_value(d: Driver, schema: Mapping[str, Any], *, required: bool = True,
         values = (said.values(schema["enum"]) or said.anywhere(schema["enum"])
                   if said is not None else None) or schema["enum"]
         scaled = said is not None and said.scaled(schema)  # grounding sets it
-        listing = said.series(schema["enum"]) if said is not None else []
+        outright = said.series(schema["enum"]) if said is not None else []
         chosen = values[d.choose([f"{v}{ESCAPE}" for v in values],
-                                 weighed=not listed and not scaled and not listing)]
+                                 weighed=not listed and not scaled and not outright)]
         if said is not None:
             said.claim(chosen)
             said.listed += listed
-            said.in_series += chosen in listing
+            said.in_series += chosen in outright
     elif kind == "string":
         d.free_string(required=required)
         d.force(ESCAPE)

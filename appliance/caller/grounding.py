@@ -45,11 +45,12 @@ def unfounded(call: ToolCall, said: Said, grounds: Grounds) -> tuple[ToolCall, s
     tool = grounds.toolbox[call.name]
     props = tool.properties
     plain = grounds.plain[call.name]
+    required = set(tool.parameters.get("required", ()))
+    share = said.share()
     args = dict(call.arguments)
     for key, value in call.arguments.items():
         schema = props.get(key, {})
         kind = schema.get("type", "string")
-        share = said.share()
         if kind in ("integer", "number") and "enum" not in schema:
             bad = not said.has_number() and not AMOUNT_WORDS.intersection(said.tokens) \
                 and share is None
@@ -75,13 +76,12 @@ def unfounded(call: ToolCall, said: Said, grounds: Grounds) -> tuple[ToolCall, s
                 # "change the fan speed": the parameter named, none of its values said
                 key.lower() in said.tokens and not said.anywhere(schema["enum"])
                 and not (AMOUNT_WORDS | SCALE_WORDS).intersection(said.tokens)) or (
-                key in tool.parameters.get("required", ())
-                and said.invented(value, schema["enum"])))
+                key in required and said.invented(value, schema["enum"])))
         else:
             bad = False
         if bad and "default" in schema:
             del args[key]
-        elif bad and key in tool.parameters.get("required", ()):
+        elif bad and key in required:
             return call, key
     return ToolCall(call.name, args), None
 
