@@ -283,15 +283,18 @@ def test_the_words_tool_is_asked_back_where_the_model_chose_another(
     ("brighten the kitchen all the way", ToolCall("set_brightness", {"percent": 100,
                                                                      "room": "kitchen"})),
     ("turn the fan all the way up", ToolCall("set_fan", {"speed": "high"})),
+    ("bedroom lights to half", ToolCall("set_brightness", {"percent": 50, "room": "bedroom"})),
 ])
 def test_an_amount_said_without_a_number_is_not_the_models_guess(
         home_caller: ToolCaller, text: str, call: ToolCall) -> None:
     """ "brighten the kitchen all the way" was no call (the model's unsure pick of a
-    percent, which the words set anyway, sank the confidence below the floor); "turn the
-    fan all the way up" was ``set_fan(off)``."""
+    percent, which the words set anyway, sank the confidence below the floor), then asked
+    back as the words' tool after the model's set_light; "turn the fan all the way up" was
+    ``set_fan(off)``; "bedroom lights to half" was asked back likewise. An amount set_light
+    cannot take makes the words' tool's call at once."""
     d = home_caller.decide(text)
     assert d.calls == (call,), d
-    assert d.confidence is not None and d.confidence >= home_caller.min_confidence
+    assert d.doubt is None and not d.asks_back(0.7), d  # the demo home's model.ask_below
 
 
 @pytest.mark.model

@@ -329,14 +329,13 @@ RAW = "<start_function_call>call:set_light{room:<escape>kitchen<escape>,state:<e
 
 
 def test_the_tool_the_words_say_is_walked_instead_and_asked_back() -> None:
-    """ "brighten the kitchen all the way" as set_light: "brighten" is set_brightness's
-    alone. That tool's call is asked back (a doubt); its question is the answer where the
-    words lack a value; a request that joins others, or a call made, is left as it is."""
+    """ "brighten the kitchen" as set_light: "brighten" is set_brightness's alone. That
+    tool's call is asked back (a doubt); its question is the answer where the words lack a
+    value; a request that joins others, or a call made, is left as it is."""
     grounds = Grounds.of(HOME.tools)
-    said = Said("brighten the kitchen all the way", grounds=grounds)
-    dropped = Decision("brighten the kitchen all the way", raw=RAW, error="set_light: ...",
-                       evals=3)
-    assert settle.towards(dropped, said, grounds) == ("set_light", "set_brightness")
+    said = Said("brighten the kitchen", grounds=grounds)
+    dropped = Decision("brighten the kitchen", raw=RAW, error="set_light: ...", evals=3)
+    assert settle.towards(dropped, said, grounds) == ("set_light", "set_brightness", False)
     assert settle.towards(replace(dropped, calls=(ToolCall("set_light", {}),)), said,
                           grounds) is None
     joined = Said("brighten the kitchen and lock the door", grounds=grounds)
@@ -350,6 +349,22 @@ def test_the_tool_the_words_say_is_walked_instead_and_asked_back() -> None:
     assert settle.instead(dropped, asked, "set_light").error == asked.error
     refused = Decision(dropped.text, error="not sure enough to act")
     assert settle.instead(dropped, refused, "set_light").error == dropped.error
+
+
+def test_an_amount_the_models_tool_cannot_take_is_the_other_tools_call_at_once() -> None:
+    """ "brighten the kitchen all the way" as set_light: the amount is one set_light cannot
+    take, so the model's call could not have been what was asked; set_brightness's call is
+    answered on its own confidence (asked back only when that is low)."""
+    grounds = Grounds.of(HOME.tools)
+    said = Said("brighten the kitchen all the way", grounds=grounds)
+    dropped = Decision("brighten the kitchen all the way", raw=RAW, error="set_light: ...")
+    assert settle.towards(dropped, said, grounds) == ("set_light", "set_brightness", True)
+    made = ToolCall("set_brightness", {"room": "kitchen", "percent": 100})
+    for confidence, asked in ((0.95, False), (0.6, True)):
+        other = Decision(dropped.text, calls=(made,), confidence=confidence)
+        instead = settle.instead(dropped, other, "set_light", amount=True)
+        assert instead.calls == (made,) and instead.doubt is None
+        assert instead.asks_back(0.7) is asked
 
 
 def test_a_parameter_named_without_a_value_is_asked_for() -> None:
@@ -377,7 +392,7 @@ def test_an_amount_for_a_tool_that_takes_none_goes_to_one_that_does() -> None:
     fan = ToolCall("set_fan", {"speed": "off"})
     assert amount_takers(fan, Said("turn the fan all the way up").tokens, grounds) == []
     dropped = Decision("bedroom lights to half", raw=RAW.replace("kitchen", "bedroom"))
-    assert settle.towards(dropped, said, grounds) == ("set_light", "set_brightness")
+    assert settle.towards(dropped, said, grounds) == ("set_light", "set_brightness", True)
 
 
 def test_a_length_of_time_is_no_value_of_a_parameter_that_is_not_one() -> None:

@@ -292,16 +292,17 @@ class ToolCaller:
             stats = engine.stats
             return Decision(text=words, raw="", tokens_evaluated=stats.tokens, evals=stats.evals)
         driver = self._driver(heard, at_call)
-        driver.confidence = first_choice(at_turn, first, self._turn)
+        driver.confidence = at_once = first_choice(at_turn, first, self._turn)
         done, said = self._walk(words, heard, driver, self.tools)
         if said is None or (redirect := settle.towards(done, said, self._grounds)) is None:
             return done
         engine.rewind()  # the words are another tool's: walk that one's call instead
         driver = self._driver(heard, None)
+        driver.confidence = at_once  # the model's choice to call at all
         driver.after(request + self._call_prefix)
-        chosen, other = redirect
+        chosen, other, amount = redirect
         return settle.instead(done, self._walk(words, heard, driver, [self.toolbox[other]])[0],
-                              chosen)
+                              chosen, amount=amount)
 
     def _driver(self, heard: str, at_call: Scores | None) -> LiveDriver:
         return LiveDriver(self.engine, self.vocab, at_call,

@@ -9,10 +9,13 @@ confidence floor: every way a written call can fail comes back as ``Decision.err
 :func:`towards` and :func:`instead`: where the model chose a tool the words contradict
 ("brighten the kitchen all the way" as ``set_light``: "brighten" is set_brightness's and
 nothing said is set_light's alone, :func:`.declared.outweighed`), and the words point at
-exactly one other tool, that tool's call is walked instead. It is asked back, never made at
-once ("should I set the kitchen brightness to 100 percent?"), because the model's own first
-choice was another tool; or, where the words do not give what that tool needs, its question
-is the answer ("set a timer for the eggs": how many minutes?).
+exactly one other tool, that tool's call is walked instead. Where only the words' weight
+says so, it is asked back, never made at once ("should I set the kitchen brightness to 100
+percent?"), because the model's own first choice was another tool; where the request says an
+amount (half, all the way, as bright as possible) that the model's tool cannot take and
+only the other takes, the model's call could not have been what was asked, and the other's
+is answered like any call (asked back only when unsure). Where the words do not give what
+that tool needs, its question is the answer ("set a timer for the eggs": how many minutes?).
 """
 
 from __future__ import annotations
@@ -61,11 +64,12 @@ def settled(done: Decision, heard: str, said: Said | None, grounds: Grounds, *,
     return replace(done, calls=calls)
 
 
-def towards(done: Decision, said: Said, grounds: Grounds) -> tuple[str, str] | None:
+def towards(done: Decision, said: Said, grounds: Grounds) -> tuple[str, str, bool] | None:
     """Where ``done`` made no call because its one call was of a tool the words outweigh,
-    or that cannot take the amount they say: that tool and the one tool the words say;
-    ``None`` otherwise (a request that joins several, or whose words point at more than one
-    tool, is left as it is)."""
+    or that cannot take the amount they say: that tool, the one tool the words say, and
+    whether it is the amount (the model's tool cannot take it); ``None`` otherwise (a
+    request that joins several, or whose words point at more than one tool, is left as it
+    is)."""
     if done.calls or not done.raw or said.joined:
         return None
     try:
@@ -74,16 +78,20 @@ def towards(done: Decision, said: Said, grounds: Grounds) -> tuple[str, str] | N
         return None
     if len(parsed) != 1:
         return None
-    others = [o for o, _ in outweighing(parsed[0], said.tokens, grounds)] or amount_takers(
-        parsed[0], said.tokens, grounds)
-    return (parsed[0].name, others[0]) if len(others) == 1 else None
+    takers = amount_takers(parsed[0], said.tokens, grounds)
+    others = [o for o, _ in outweighing(parsed[0], said.tokens, grounds)] or takers
+    return (parsed[0].name, others[0], others == takers) if len(others) == 1 else None
 
 
-def instead(done: Decision, other: Decision, chosen: str) -> Decision:
+def instead(done: Decision, other: Decision, chosen: str, *, amount: bool = False) -> Decision:
     """What is answered when the words' tool was walked (``other``) after ``done``, whose
-    call of ``chosen`` was dropped: its calls, asked back (``Decision.doubt``); its question
-    for a value the words do not give; else ``done``'s reason."""
+    call of ``chosen`` was dropped: its calls, asked back (``Decision.doubt``) unless the
+    request said an ``amount`` ``chosen`` cannot take (``other``'s confidence counts the
+    model's choice to call at all); its question for a value the words do not give; else
+    ``done``'s reason."""
     tokens, evals = done.tokens_evaluated + other.tokens_evaluated, done.evals + other.evals
+    if other.calls and amount:
+        return replace(other, tokens_evaluated=tokens, evals=evals)
     if other.calls:
         return replace(other, tokens_evaluated=tokens, evals=evals,
                        doubt=f"the model chose {chosen}; the words say {other.calls[0].name}")
