@@ -468,3 +468,20 @@ def test_each_call_gets_the_values_said_in_its_own_part_of_the_request() -> None
     assert settle.paired(both, "turn off the kitchen and the hallway lights", tools) == \
         tuple(both)
     assert settle.paired(one, "turn the kitchen light off", tools) == tuple(one)
+
+
+@pytest.mark.parametrize("heard,value,name", [
+    ("play the song hotel california", "the song", "hotel california"),
+    ("play the album kind of blue please", "the album", "kind of blue"),
+    ("put on the band queen", "the band queen", "queen"),
+    ("throw on a little miles davis", "a little miles davis", "miles davis"),
+    ("play the song hotel california and dim the lights", "the song", "hotel california"),
+    ("play the song again", "the song", None),  # no name: a replay, which no tool does
+    ("play that song again", "that song", None),  # one known already
+    ("play my workout playlist", "my workout playlist", None),
+    ("play some jazz", "some jazz", None),
+])
+def test_a_name_said_with_its_kind_is_the_name(heard: str, value: str, name: str | None) -> None:
+    """ "play the song hotel california" was asked what to play: the copy stopped at "the
+    song", which is play_music's own words."""
+    assert Said(heard).named(value) == name

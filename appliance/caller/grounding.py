@@ -65,7 +65,10 @@ def unfounded(call: ToolCall, said: Said, grounds: Grounds) -> tuple[ToolCall, s
             if share is not None and said.scaled(schema):
                 args[key] = int(100 * share)  # "all the way down" is 0, however it was read
         elif kind == "string" and "enum" not in schema and isinstance(value, str):
-            bad = set(re.findall(r"[\w']+", value.lower())) <= plain
+            name = said.named(value)  # "the song hotel california": hotel california
+            if name is not None and not set(re.findall(r"[\w']+", name)) <= plain:
+                args[key] = name
+            bad = set(re.findall(r"[\w']+", str(args[key]).lower())) <= plain
         elif isinstance(value, str) and "enum" in schema:
             scaled = on_scale(schema["enum"], share) if share is not None \
                 and said.scaled(schema) else None

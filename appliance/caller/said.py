@@ -50,6 +50,17 @@ STOPPING = frozenset({"kill", "stop", "cut", "shut", "halt", "disable", "deactiv
 NUMBER_WORDS = frozenset({"single", "double", "triple", "quad", "quadruple", "twice", "once"})
 """Words that are numbers without digits ("a double shot": 2)."""
 
+KINDS = frozenset({"song", "track", "tune", "album", "record", "artist", "band", "singer",
+                   "playlist", "station", "podcast", "show", "movie", "film", "city", "town"})
+"""Words that say what kind of thing a name is ("the song hotel california"), not the name."""
+
+FILLERS = ("a little bit of ", "a little ", "a bit of ")
+"""Leading words of a free-text value that say how much, not what ("a little miles davis")."""
+
+AFTER_NAMES = frozenset({"again", "too", "also", "instead", "anyway", "here", "there", "today",
+                         "tonight", "louder", "quieter", "loud", "quietly", "on", "off"})
+"""Words after a kind that are no name ("play the song again" names no song)."""
+
 
 class Said:
     """The words of a request, for grounding optional arguments in them."""
@@ -105,6 +116,32 @@ class Said:
         said = [i for i, t in self.numbers() if float(t) == value]
         return bool(said) and all(i + 1 < len(self.tokens) and self.tokens[i + 1].rstrip("s")
                                   in DURATIONS for i in said)
+
+    def named(self, value: str) -> str | None:
+        """The name in a free-text ``value`` that says its kind ("the band queen": queen;
+        "a little miles davis": miles davis) or, where the copy stopped at the kind ("the
+        song" of "play the song hotel california"), the words said after it, to a joining
+        word; ``None`` where there is no other name."""
+        low = value.lower().strip()
+        for filler in FILLERS:
+            if low.startswith(filler) and low[len(filler):].strip():
+                return low[len(filler):].strip()
+        words = re.findall(r"[\w']+", low)
+        at = next((i for i, w in enumerate(words) if w in KINDS), None)
+        if at is None or any(w not in ("the", "a", "an") for w in words[:at]):
+            return None  # "that song", "my playlist": one known already, not named
+        if at < len(words) - 1:
+            return " ".join(words[at + 1:])
+        n = len(words)
+        starts = [i for i in range(len(self.tokens) - n + 1) if self.tokens[i:i + n] == words]
+        rest: list[str] = []
+        for token in self.tokens[starts[0] + n:] if starts else ():
+            if token in JOINING:
+                break
+            rest.append(token)
+        while rest and rest[-1] in POLITE_WORDS | AFTER_NAMES:
+            rest.pop()
+        return " ".join(rest) or None
 
     def share(self) -> float | None:
         """The share of a bounded amount said without a number (:func:`.share_said`)."""
